@@ -1,0 +1,95 @@
+"""ConversationState: everything the engine knows about one conversation, persisted as JSON."""
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from scoring import EventKind, ScoreEvent, Stage
+
+SlotStatus = Literal["filled", "unknown"]
+Language = Literal["id", "en"]
+ConversationStatus = Literal["new", "active", "completed", "opted_out", "erased"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SlotValue(_Frozen):
+    """One thing learned about the lead, with the prospect's own words."""
+
+    value: Any = None  # JSON: a Budget/Authority/... dump, an option id, text, number, bool
+    raw: str = ""
+    status: SlotStatus = "filled"
+    question_id: str | None = None
+    at: datetime
+
+
+class SlotChange(_Frozen):
+    """A slot set (or corrected) by one step."""
+
+    slot: str
+    old: SlotValue | None
+    new: SlotValue
+
+
+class Pending(_Frozen):
+    """A value heard but not yet trusted: the engine asked back before scoring it."""
+
+    slot: str
+    question_id: str
+    value: Any
+    raw: str
+    alternatives: tuple[Any, ...] = ()
+
+
+class LedgerEntry(_Frozen):
+    """A ScoreEvent in JSON form, so the state carries the ledger it scores from."""
+
+    at: datetime
+    rule_id: str
+    reason: str
+    points: int
+    kind: EventKind
+    key: str = ""
+
+    @classmethod
+    def of(cls, event: ScoreEvent) -> "LedgerEntry":
+        return cls(
+            at=event.at,
+            rule_id=event.rule_id,
+            reason=event.reason,
+            points=event.points,
+            kind=event.kind,
+            key=event.key,
+        )
+
+    def event(self) -> ScoreEvent:
+        return ScoreEvent(self.at, self.rule_id, self.reason, self.points, self.kind, self.key)
+
+
+class ConversationState(_Frozen):
+    """The conversation as of its last step; a new step returns a new state."""
+
+    flow_id: str
+    flow_version: int = 1
+    language: Language = "id"
+    status: ConversationStatus = "new"
+    current_question: str | None = None
+    retries: int = 0
+    slots: dict[str, SlotValue] = Field(default_factory=dict)
+    pending: Pending | None = None
+    stage: Stage = Stage.LEAD
+    ledger: tuple[LedgerEntry, ...] = ()
+    last_prompt_at: datetime | None = None
+    last_inbound_at: datetime | None = None
+    demo_requested: bool = False
+    turns: int = 0
+
+    def filled(self, slot: str) -> bool:
+        """Whether the slot has an answer (an 'unknown' after the retry limit counts too)."""
+        return slot in self.slots
+
+    def events(self) -> list[ScoreEvent]:
+        return [entry.event() for entry in self.ledger]
