@@ -1,0 +1,69 @@
+"""Facts about a lead, derived from its slots: attributes for fit rules and BANT for stages."""
+
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from dialogs.state import ConversationState, SlotValue
+from scoring import Attribute, Qualification
+
+JAKARTA = ZoneInfo("Asia/Jakarta")
+_BUDGET_PATH = {"pending_approval", "flexible", "unknown_wants_quote"}
+_DAYS_PER_MONTH = 30.44
+
+
+def attributes(slots: dict[str, SlotValue], now: datetime) -> dict[str, Attribute]:
+    """Flatten slots to `slot` and `slot.field` attributes, the names fit rules use."""
+    out: dict[str, Attribute] = {}
+    for name, slot in slots.items():
+        if slot.status != "filled":
+            continue
+        value = slot.value
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if isinstance(item, str | int | float | bool) or item is None:
+                    out[f"{name}.{key}"] = item
+        elif isinstance(value, str | int | float | bool):
+            out[name] = value
+    months = months_to_start(slots.get("timeline"), now)
+    if months is not None:
+        out["timeline.months"] = months
+    return out
+
+
+def months_to_start(slot: SlotValue | None, now: datetime) -> float | None:
+    """Months from today (Jakarta) to the start of the timeline window."""
+    if slot is None or slot.status != "filled" or not isinstance(slot.value, dict):
+        return None
+    bucket = slot.value.get("bucket")
+    if bucket == "immediate_<=2w":
+        return 0.0
+    start = slot.value.get("start")
+    if not isinstance(start, str):
+        return None
+    today = now.astimezone(JAKARTA).date()
+    return max(0.0, (date.fromisoformat(start) - today).days / _DAYS_PER_MONTH)
+
+
+def _dict(slot: SlotValue | None) -> dict[str, Any]:
+    if slot is None or slot.status != "filled" or not isinstance(slot.value, dict):
+        return {}
+    return slot.value
+
+
+def qualification(state: ConversationState, score: int, now: datetime) -> Qualification:
+    """The BANT facts the stage rules read."""
+    budget = _dict(state.slots.get("budget"))
+    amount = budget.get("max") if budget.get("max") is not None else budget.get("min")
+    stated = budget.get("status") in {"stated", "tentative", "flexible"}
+    return Qualification(
+        score=score,
+        budget_amount=amount if isinstance(amount, int) and stated else None,
+        budget_path=budget.get("status") in _BUDGET_PATH,
+        no_budget=budget.get("status") == "no_budget",
+        authority_role=_dict(state.slots.get("authority")).get("role"),
+        need_level=_dict(state.slots.get("need")).get("level"),
+        months_to_start=months_to_start(state.slots.get("timeline"), now),
+        demo_requested=state.demo_requested,
+        opted_out=state.status == "opted_out",
+    )

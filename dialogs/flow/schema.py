@@ -1,0 +1,182 @@
+"""Flow schema: the pydantic models an admin-edited flow YAML must satisfy."""
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from scoring import Attribute
+
+LANGUAGES: tuple[str, ...] = ("id", "en")
+QuestionKind = Literal[
+    "choice", "money", "timeline", "role", "yesno", "number", "email", "phone", "text", "need"
+]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def _check_languages(value: dict[str, str]) -> dict[str, str]:
+    missing = [lang for lang in LANGUAGES if not value.get(lang, "").strip()]
+    if missing:
+        raise ValueError(f"needs text in every language; missing: {', '.join(missing)}")
+    return value
+
+
+Localized = Annotated[dict[str, str], Field(min_length=1)]
+
+
+class Condition(_Model):
+    """A test on one attribute (`slot` or `slot.field`): equals, one of, or in [min, max)."""
+
+    attribute: str
+    equals: Attribute = None
+    one_of: tuple[Attribute, ...] = ()
+    min: float | None = None
+    max: float | None = None
+    filled: bool | None = None  # true: the slot has any answer; false: it has none
+
+    @model_validator(mode="after")
+    def _one_test(self) -> "Condition":
+        tests = [
+            self.equals is not None,
+            bool(self.one_of),
+            self.min is not None or self.max is not None,
+            self.filled is not None,
+        ]
+        if sum(tests) != 1:
+            raise ValueError("give exactly one of: equals, one_of, min/max, filled")
+        return self
+
+
+class Branch(_Model):
+    """Go to `goto` when the condition holds (branches are tried in order)."""
+
+    when: Condition
+    goto: str
+    say: Localized | None = None  # said when the branch is taken, e.g. a polite goodbye
+
+
+class Option(_Model):
+    """One answer of a choice question."""
+
+    id: Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:+<>=-]+$")]
+    label: Localized
+    synonyms: tuple[str, ...] = ()
+    points: int = 0
+    # A typed number ("sekitar 120 orang") picks the option whose [min, max) holds it.
+    min: float | None = None
+    max: float | None = None
+
+    @field_validator("label")
+    @classmethod
+    def _labels(cls, value: dict[str, str]) -> dict[str, str]:
+        return _check_languages(value)
+
+
+class PointRule(_Model):
+    """Fit points for a value of this question's slot (or one of its fields)."""
+
+    id: str
+    field: str | None = None  # e.g. "max" of a budget, "role" of an authority
+    equals: Attribute = None
+    one_of: tuple[Attribute, ...] = ()
+    min: float | None = None
+    max: float | None = None
+    points: int
+    reason: str
+
+
+class Question(_Model):
+    """One question: what it asks, which slot it fills, how it scores, where it goes next."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    slot: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    kind: QuestionKind
+    prompt: Localized
+    reask: Localized | None = None
+    retries: Annotated[int, Field(ge=0, le=5)] = 2
+    options: tuple[Option, ...] = ()
+    free_text: bool = False  # a choice question that also keeps free-text answers
+    min: float | None = None
+    max: float | None = None
+    points: tuple[PointRule, ...] = ()
+    next: str | None = None
+    branches: tuple[Branch, ...] = ()
+    skip_if: Condition | None = None
+
+    @field_validator("prompt", "reask")
+    @classmethod
+    def _prompts(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        return None if value is None else _check_languages(value)
+
+    @model_validator(mode="after")
+    def _options_fit_kind(self) -> "Question":
+        if self.kind == "choice" and not self.options:
+            raise ValueError("a choice question needs options")
+        ids = [option.id for option in self.options]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate option ids: {', '.join(duplicates)}")
+        return self
+
+
+class Bands(_Model):
+    hot: Annotated[int, Field(ge=0, le=100)] = 80
+    warm: Annotated[int, Field(ge=0, le=100)] = 50
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Bands":
+        if self.warm >= self.hot:
+            raise ValueError("warm must be below hot")
+        return self
+
+
+class FitRuleModel(_Model):
+    """A fit rule on any attribute; the format `qualibot calibrate --write` produces."""
+
+    id: str
+    attribute: str
+    points: int
+    reason: str = ""
+    equals: Attribute = None
+    one_of: tuple[Attribute, ...] = ()
+    min: float | None = None
+    max: float | None = None
+
+
+class ScoringConfig(_Model):
+    base: int = 0
+    half_life_days: Annotated[float, Field(gt=0)] = 14.0
+    bands: Bands = Bands()
+    engagement: dict[str, int] = {}
+    rules: tuple[FitRuleModel, ...] = ()
+
+
+class SqlConfig(_Model):
+    min_score: int = 65
+    budget_min: int | None = None
+    budget_path_ok: bool = True
+    authority: tuple[str, ...] = ("decision_maker", "co_decision_maker", "influencer")
+    need: tuple[str, ...] = ("high", "medium")
+    timeline_max_months: float | None = 6.0
+    demo_fast_track_score: int | None = 50
+
+
+class StagesConfig(_Model):
+    mql_score: int = 50
+    sql: SqlConfig = SqlConfig()
+
+
+class FlowDocument(_Model):
+    """The whole flow document as written in YAML."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$")]
+    version: Annotated[int, Field(ge=1)] = 1
+    name: str = ""
+    start: str
+    questions: Annotated[tuple[Question, ...], Field(min_length=1)]
+    texts: dict[str, Localized] = {}
+    scoring: ScoringConfig = ScoringConfig()
+    stages: StagesConfig = StagesConfig()
+    sla_minutes: Annotated[int, Field(ge=1)] = 60
