@@ -1,0 +1,24 @@
+"""StorageError: what storage raises when the caller cannot continue."""
+
+
+class StorageError(Exception):
+    """Base of every error raised by storage/."""
+
+
+class UnsupportedDatabase(StorageError):
+    """The database URL names a backend qualibot does not run on."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        super().__init__(
+            f"unsupported database URL {url!r}: use sqlite:///path.db or "
+            "postgresql://user@host/db (async drivers are chosen for you)"
+        )
+
+
+class NaiveDatetime(StorageError):
+    """A datetime without a timezone reached the database; storage keeps aware UTC only."""
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+        super().__init__(f"naive datetime {value!r}: pass an aware UTC datetime")

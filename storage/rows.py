@@ -1,0 +1,100 @@
+"""Row values: what one turn writes, as frozen dataclasses the pipeline builds and reads back."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+
+def new_id() -> str:
+    """A fresh app-generated id (uuid4 hex, 32 characters) for leads, messages, handoffs."""
+    return uuid.uuid4().hex
+
+
+@dataclass(frozen=True, slots=True)
+class LeadRow:
+    """A lead as the pipeline writes it after a turn (the whole row: an upsert)."""
+
+    id: str
+    channel: str
+    channel_user_id: str
+    name: str | None
+    phone: str | None
+    email: str | None
+    company: str | None
+    language: str
+    stage: str
+    score: int
+    band: str
+    source: str | None
+    opted_out: bool
+    unreachable: bool
+    created_at: datetime
+    last_activity_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRow:
+    """One inbound or outbound message; `channel_message_id` is None for unsent outbound."""
+
+    id: str
+    lead_id: str
+    seq: int
+    direction: str  # 'in' | 'out'
+    channel: str
+    channel_message_id: str | None
+    text: str
+    choice_id: str | None
+    choices: list[dict[str, str]] | None
+    status: str  # 'received' for inbound, 'pending' for outbound until sent
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationRow:
+    """The conversation after a turn; `state_json` is ConversationState.model_dump_json()."""
+
+    lead_id: str
+    flow_id: str
+    flow_version: int
+    status: str
+    current_question: str | None
+    state_json: str
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StageChangeRow:
+    """A move between stages, kept as history."""
+
+    lead_id: str
+    from_stage: str | None
+    to_stage: str
+    at: datetime
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class HandoffRow:
+    """A new handoff; at most one per lead is ever stored."""
+
+    id: str
+    lead_id: str
+    created_at: datetime
+    summary: dict[str, Any]
+    sdr_id: int | None
+    due_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    """A notification to deliver; `dedup_key` makes enqueueing it twice a no-op."""
+
+    dedup_key: str
+    kind: str
+    channel: str
+    target: str
+    payload: dict[str, Any]
+    handoff_id: str | None
+    next_attempt_at: datetime
+    created_at: datetime
