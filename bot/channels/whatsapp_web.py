@@ -1,0 +1,165 @@
+"""WhatsApp webhook routes: the GET verification handshake and the signed POST of events.
+
+The routes verify, parse, drop duplicates and hand the events to one callback; they know
+nothing of the pipeline. Wiring in `bot/app.py` is:
+
+    async def handle(events: list[WaEvent]) -> None: ...   # persist/enqueue, return fast
+    whatsapp_routes(app.router, verify_token=..., app_secret=..., handle=handle)
+
+Errors are raised, not answered here: ForgedRequest (401) and BadPayload (400) are mapped to
+responses by the error middleware in `bot/web.py`, like every other route's.
+"""
+
+import hmac
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Final
+
+from aiohttp import web
+
+from bot.channels.whatsapp import (
+    StatusEvent,
+    WaEvent,
+    WaInbound,
+    parse_envelope,
+    to_events,
+    verify_signature,
+)
+
+logger = logging.getLogger(__name__)
+
+WEBHOOK_PATH: Final = "/webhooks/whatsapp"
+# Meta documents payloads of up to 3 MB; a little headroom for the JSON around them.
+MAX_BODY: Final = 3 * 1024 * 1024 + 64 * 1024
+# Meta retries undelivered webhooks for up to 7 days (CHANNELS.md B3).
+DEDUP_TTL: Final = timedelta(days=7, hours=1)
+DEDUP_MAX: Final = 200_000
+
+Handle = Callable[[list[WaEvent]], Awaitable[None]]
+
+
+class WamidDedup:
+    """Keys seen recently, forgotten after `ttl` or when more than `max_entries` are held.
+
+    In-process only: the database's unique (channel, message_id) is the real guarantee
+    across workers and restarts; this spares it the bulk of Meta's retries.
+    """
+
+    def __init__(
+        self,
+        *,
+        ttl: timedelta = DEDUP_TTL,
+        max_entries: int = DEDUP_MAX,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._ttl = ttl.total_seconds()
+        self._max = max_entries
+        self._monotonic = monotonic
+        self._expiry: OrderedDict[str, float] = OrderedDict()  # insertion order = expiry order
+
+    def __len__(self) -> int:
+        return len(self._expiry)
+
+    def claim(self, key: str) -> bool:
+        """True the first time a key is seen within the TTL, False for a repeat."""
+        now = self._monotonic()
+        while self._expiry and next(iter(self._expiry.values())) <= now:
+            self._expiry.popitem(last=False)
+        if key in self._expiry:
+            return False
+        self._expiry[key] = now + self._ttl
+        if len(self._expiry) > self._max:
+            self._expiry.popitem(last=False)
+        return True
+
+    def release(self, key: str) -> None:
+        """Forget a key whose processing failed, so Meta's retry is accepted."""
+        self._expiry.pop(key, None)
+
+
+def dedup_key(event: WaEvent) -> str | None:
+    """Messages by wamid; statuses by wamid and status (sent, delivered, read all count)."""
+    if isinstance(event, WaInbound):
+        return event.message.message_id
+    if isinstance(event, StatusEvent):
+        return f"{event.wamid}:{event.status}"
+    return None
+
+
+def whatsapp_routes(
+    router: web.UrlDispatcher,
+    *,
+    verify_token: str,
+    app_secret: str,
+    handle: Handle,
+    max_body: int = MAX_BODY,
+    dedup: WamidDedup | None = None,
+    path: str = WEBHOOK_PATH,
+) -> None:
+    """Add GET and POST `path` to `router`.
+
+    `handle` receives only events not seen before and should persist or enqueue them and
+    return: Meta wants the 200 fast. If it raises, the events are forgotten by the dedup so
+    Meta's retry is processed.
+    """
+    seen = dedup if dedup is not None else WamidDedup()
+
+    async def verify(request: web.Request) -> web.Response:
+        query = request.query
+        token = query.get("hub.verify_token", "")
+        if query.get("hub.mode") == "subscribe" and hmac.compare_digest(
+            token.encode(), verify_token.encode()
+        ):
+            # Echo the challenge byte for byte; it is not re-serialised as a number.
+            return web.Response(text=query.get("hub.challenge", ""), content_type="text/plain")
+        logger.warning("whatsapp: verification handshake refused (mode or token wrong)")
+        return web.Response(status=403, text="verification refused")
+
+    async def receive(request: web.Request) -> web.Response:
+        started = time.perf_counter()
+        raw = await _read_body(request, max_body)
+        verify_signature(raw, request.headers.get("X-Hub-Signature-256"), app_secret)
+        events = to_events(parse_envelope(raw))
+        fresh: list[WaEvent] = []
+        claimed: list[str] = []
+        for event in events:
+            key = dedup_key(event)
+            if key is None or seen.claim(key):
+                fresh.append(event)
+                if key is not None:
+                    claimed.append(key)
+        try:
+            if fresh:
+                await handle(fresh)
+        except BaseException:
+            for key in claimed:
+                seen.release(key)
+            raise
+        logger.info(
+            "whatsapp webhook: %d event(s), %d new, %.1f ms",
+            len(events),
+            len(fresh),
+            (time.perf_counter() - started) * 1000,
+        )
+        return web.Response(text="ok")
+
+    router.add_get(path, verify)
+    router.add_post(path, receive)
+
+
+async def _read_body(request: web.Request, max_body: int) -> bytes:
+    """The raw body, refusing more than `max_body` bytes without reading them all."""
+    declared = request.content_length
+    if declared is not None and declared > max_body:
+        raise web.HTTPRequestEntityTooLarge(max_size=max_body, actual_size=declared)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > max_body:
+            raise web.HTTPRequestEntityTooLarge(max_size=max_body, actual_size=size)
+        chunks.append(chunk)
+    return b"".join(chunks)
