@@ -3,18 +3,152 @@
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import orjson
+
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 Command = Callable[[argparse.Namespace], int]
 
 
+def _flows_validate(args: argparse.Namespace) -> int:
+    from dialogs import FlowErrors, load_flow
+
+    failed = 0
+    for path in args.files:
+        try:
+            load_flow(path)
+        except FlowErrors as e:
+            failed += 1
+            for _error in e.errors:
+                pass
+            continue
+    return 1 if failed else 0
+
+
+def _parse(args: argparse.Namespace) -> int:
+    from dialogs.extract import extract_all
+
+    now = datetime.fromisoformat(args.now) if args.now else datetime.now(UTC)
+    if now.tzinfo is None:
+        return 2
+    texts = sys.stdin if args.text == "-" else [args.text]
+    for text in texts:
+        found = extract_all(text.rstrip("\n"), now=now, language=args.lang).to_json()
+        sys.stdout.write(orjson.dumps(found).decode() + "\n")
+    return 0
+
+
+def _chat(args: argparse.Namespace) -> int:
+    from bot.terminal import chat
+    from dialogs import FlowErrors, load_flow
+
+    try:
+        flow = load_flow(args.flow) if args.flow else load_flow()
+    except FlowErrors:
+        return 2
+    return chat(flow, language=args.lang)
+
+
+def _settings(args: argparse.Namespace) -> "Settings":
+    from pydantic import ValidationError
+
+    from bot.config import Settings
+
+    overrides = {
+        key: value
+        for key in ("host", "port", "database_url", "flow")
+        if (value := getattr(args, key, None)) is not None
+    }
+    try:
+        return Settings(**overrides)
+    except ValidationError as e:
+        for error in e.errors():
+            where = "__".join(str(p) for p in error["loc"]).upper()
+            print(f"config: QUALIBOT_{where}: {error['msg']}", file=sys.stderr)
+        raise SystemExit(2) from e
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import logging
+
+    from aiohttp import web
+
+    from bot.app import build_app
+    from dialogs import FlowErrors
+
+    settings = _settings(args)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        app = build_app(settings)
+    except FlowErrors as e:
+        print(e, file=sys.stderr)
+        return 2
+    print(
+        f"qualibot: web chat on http://{settings.host}:{settings.port}/  "
+        f"(admin: /admin, database: {settings.database_url.split('://')[0]})",
+        flush=True,
+    )
+    web.run_app(app, host=settings.host, port=settings.port, access_log=None, print=None)
+    return 0
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from storage.migrate import upgrade
+
+    settings = _settings(args)
+    asyncio.run(upgrade(settings.database_url))
+    print(f"database is at the newest schema ({settings.database_url.split('://')[0]})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """All sub-commands; each module that owns a job registers its own."""
+    """All sub-commands; modules that own a job register their own."""
     from bot import calibrate
 
     parser = argparse.ArgumentParser(
         prog="qualibot", description="Conversational lead qualification (BANT)."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the web chat, webhooks and admin (aiohttp)")
+    serve.add_argument("--host", help="interface to bind (default 127.0.0.1, QUALIBOT_HOST)")
+    serve.add_argument("--port", type=int, help="port (default 8080, QUALIBOT_PORT)")
+    serve.add_argument("--database-url", help="QUALIBOT_DATABASE_URL")
+    serve.add_argument("--flow", type=Path, help="flow YAML (QUALIBOT_FLOW)")
+    serve.set_defaults(func=_serve)
+
+    db = commands.add_parser("db", help="database schema")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
+    db_upgrade = db_commands.add_parser("upgrade", help="migrate to the newest schema")
+    db_upgrade.add_argument("--database-url", help="QUALIBOT_DATABASE_URL")
+    db_upgrade.set_defaults(func=_db_upgrade)
+
+    chat = commands.add_parser("chat", help="talk to the bot in this terminal")
+    chat.add_argument("--flow", type=Path, help="flow YAML (default: the bundled BANT flow)")
+    chat.add_argument("--lang", choices=["id", "en"], help="start in this language")
+    chat.set_defaults(func=_chat)
+
+    parse = commands.add_parser("parse", help="print what the extractors find in a message")
+    parse.add_argument("text", help="the message, or '-' to read one message per line")
+    parse.add_argument("--now", help="ISO-8601 time the message was sent (default: now)")
+    parse.add_argument("--lang", choices=["id", "en"])
+    parse.set_defaults(func=_parse)
+
+    flows = commands.add_parser("flows", help="work with flow files")
+    flow_commands = flows.add_subparsers(dest="flows_command", required=True, metavar="COMMAND")
+    validate = flow_commands.add_parser("validate", help="check flow files; errors name lines")
+    validate.add_argument("files", nargs="+", type=Path)
+    validate.set_defaults(func=_flows_validate)
+
     calibrate.register(commands)
     return parser
 

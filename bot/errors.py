@@ -10,6 +10,10 @@ class BotError(Exception):
 class ForgedRequest(BotError):
     """A webhook failed its authenticity check (signature or secret token)."""
 
+    def __init__(self, message: str, *, status: int = 401) -> None:
+        super().__init__(message)
+        self.status = status  # Telegram's convention for a wrong secret token is 403
+
 
 class BadPayload(BotError):
     """A request body could not be parsed or validated; the message says what was wrong."""

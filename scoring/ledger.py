@@ -58,7 +58,9 @@ def live_events(events: Iterable[ScoreEvent]) -> list[ScoreEvent]:
     return sorted([*unkeyed, *latest.values()], key=lambda e: e.at)
 
 
-def score(events: Iterable[ScoreEvent], now: datetime, policy: ScorePolicy = ScorePolicy()) -> Score:
+def score(
+    events: Iterable[ScoreEvent], now: datetime, policy: ScorePolicy = ScorePolicy()
+) -> Score:
     """Fit points count in full; engagement points halve every half-life; clamp to 0..100."""
     lines: list[ScoreLine] = []
     total = float(policy.base)

@@ -1,0 +1,87 @@
+"""The web chat channel: a JSON API (`POST /api/chat`) and the browser page that uses it."""
+
+import re
+from datetime import UTC, datetime
+from importlib import resources
+from typing import Annotated, Any
+
+import orjson
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from bot.errors import BadPayload
+from bot.pipeline import Outcome, Pipeline
+from dialogs import Channel, InboundMessage
+
+# Control characters (NUL breaks PostgreSQL text) go; newlines and tabs stay.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+Id = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")]
+
+
+class ChatRequest(BaseModel):
+    """One message from a browser (or any front end)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    session: Id
+    message_id: Id
+    text: Annotated[str, Field(max_length=4000)] = ""
+    choice: Annotated[str, Field(max_length=200)] | None = None
+    language: Annotated[str, Field(max_length=16)] | None = None
+
+
+def parse_request(raw: bytes) -> ChatRequest:
+    """Validate the body; every problem becomes a readable BadPayload."""
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as e:
+        raise BadPayload(f"body is not valid JSON: {e}") from e
+    try:
+        return ChatRequest.model_validate(data)
+    except ValidationError as e:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'body'}: {err['msg']}" for err in e.errors()
+        )
+        raise BadPayload(problems) from e
+
+
+def to_inbound(request: ChatRequest, now: datetime) -> InboundMessage:
+    return InboundMessage(
+        channel=Channel.WEB,
+        channel_user_id=request.session,
+        message_id=request.message_id,
+        sent_at=now,
+        text=_CONTROL.sub("", request.text),
+        choice_id=request.choice,
+        language_hint=request.language,
+    )
+
+
+def render(outcome: Outcome) -> dict[str, Any]:
+    """The documented answer: replies with choices, the stage and the score."""
+    return {
+        "replies": [
+            {"text": r.text, "choices": [{"id": c.id, "label": c.label} for c in r.choices]}
+            for r in outcome.replies
+        ],
+        "stage": outcome.stage.value,
+        "score": outcome.score,
+        "band": outcome.band.value,
+        "duplicate": outcome.duplicate,
+    }
+
+
+def webchat_routes(app: web.Application, pipeline_key: web.AppKey[Pipeline]) -> None:
+    """Register the page at `/` and the API at `/api/chat`."""
+    page = resources.files("bot").joinpath("static/chat.html").read_bytes()
+
+    async def index(_: web.Request) -> web.Response:
+        return web.Response(body=page, content_type="text/html", charset="utf-8")
+
+    async def chat(request: web.Request) -> web.Response:
+        body = parse_request(await request.read())
+        outcome = await request.app[pipeline_key].handle(to_inbound(body, datetime.now(UTC)))
+        return web.Response(body=orjson.dumps(render(outcome)), content_type="application/json")
+
+    app.router.add_get("/", index)
+    app.router.add_post("/api/chat", chat)

@@ -1,0 +1,75 @@
+"""Settings: QUALIBOT_* environment variables (nested with `__`) and an optional config file."""
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+def _split_ids(value: object) -> object:
+    """`123,456` from the environment -> ["123", "456"]."""
+    if isinstance(value, str | int):
+        return [part.strip() for part in str(value).split(",") if part.strip()]
+    return value
+
+
+class TelegramConfig(BaseModel):
+    """The Telegram channel; off unless a token is set."""
+
+    token: SecretStr
+    api_url: str = "https://api.telegram.org/bot"
+    webhook_secret: SecretStr | None = None
+    mode: Literal["webhook", "polling"] = "webhook"
+    sdr_chat_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    @field_validator("sdr_chat_ids", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        return _split_ids(value)
+
+
+class WhatsAppConfig(BaseModel):
+    """The WhatsApp Cloud API channel; off unless configured."""
+
+    graph_url: str = "https://graph.facebook.com/v23.0"
+    phone_number_id: str
+    access_token: SecretStr
+    app_secret: SecretStr
+    verify_token: SecretStr
+    sdr_numbers: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    sdr_template: str = "qualibot_handoff"
+    reengage_template: str = "qualibot_followup"
+    template_language: str = "id"
+    mark_read: bool = True
+
+    @field_validator("sdr_numbers", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        return _split_ids(value)
+
+
+class Settings(BaseSettings):
+    """Everything `qualibot serve` needs; only bot/ reads settings."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="QUALIBOT_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        extra="ignore",
+    )
+
+    database_url: str = "sqlite+aiosqlite:///qualibot.db"
+    host: str = "127.0.0.1"
+    port: int = 8080
+    public_url: str = ""  # used in links (transcripts in handoff summaries)
+    admin_password: SecretStr | None = None
+    flow: Path | None = None  # a flow file; default: the bundled BANT flow
+    max_body_bytes: int = 256 * 1024
+    max_text_chars: int = 4000
+    telegram: TelegramConfig | None = None
+    whatsapp: WhatsAppConfig | None = None
+
+    @property
+    def base_url(self) -> str:
+        return self.public_url.rstrip("/") or f"http://{self.host}:{self.port}"

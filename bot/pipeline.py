@@ -1,0 +1,379 @@
+"""The message pipeline: dedup -> per-lead lock -> load -> engine step -> one commit -> replies."""
+
+import logging
+from collections import OrderedDict, deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Final
+
+from bot.committer import GroupCommitter
+from bot.locks import KeyedLocks
+from dialogs import (
+    Channel,
+    ConversationState,
+    Flow,
+    InboundMessage,
+    OutboundMessage,
+    StepResult,
+    new_state,
+    step,
+)
+from dialogs.engine import apply_signal
+from handoff.summary import build_summary
+from scoring import Band, Engagement, Stage
+from scoring import score as compute_score
+from storage.conversations import load_conversation
+from storage.database import Database
+from storage.leads import erase_lead
+from storage.rows import (
+    ConversationRow,
+    HandoffRow,
+    LeadRow,
+    MessageRow,
+    OutboxRow,
+    StageChangeRow,
+    new_id,
+)
+from storage.turns import TurnWrite
+
+logger = logging.getLogger(__name__)
+HOT_LEADS: Final = 50_000  # conversations kept in memory (PERF.md: ~2 KB each)
+RECENT_IDS: Final = 64  # per lead, the in-memory fast path of dedup (the database is the truth)
+
+
+@dataclass(slots=True)
+class LeadSession:
+    """What the pipeline keeps in memory about one lead between messages."""
+
+    id: str
+    channel: str
+    channel_user_id: str
+    created_at: datetime
+    state: ConversationState
+    seq: int = 0
+    source: str | None = None
+    unreachable: bool = False
+    recent: deque[str] = field(default_factory=lambda: deque(maxlen=RECENT_IDS))
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What handling one inbound message produced, for the channel adapter to deliver."""
+
+    lead_id: str
+    replies: tuple[OutboundMessage, ...]
+    reply_ids: tuple[str, ...]  # message row ids, to record the platform ids once sent
+    duplicate: bool
+    stage: Stage
+    score: int
+    band: Band
+    language: str
+    handoff_id: str | None = None
+    unreachable: bool = False
+
+
+class Pipeline:
+    """Runs one inbound message end to end; transport-free, shared by every channel."""
+
+    def __init__(
+        self,
+        db: Database,
+        committer: GroupCommitter,
+        flow: Flow,
+        *,
+        flows: Mapping[tuple[str, int], Flow] | None = None,
+        clock: Callable[[], datetime],
+        base_url: str = "",
+    ) -> None:
+        self._db = db
+        self._committer = committer
+        self.flow = flow
+        self._flows = dict(flows or {})
+        self._flows[(flow.id, flow.version)] = flow
+        self._clock = clock
+        self._base_url = base_url.rstrip("/")
+        self._locks = KeyedLocks()
+        self._hot: OrderedDict[str, LeadSession] = OrderedDict()
+
+    def _flow_for(self, state: ConversationState) -> Flow:
+        # A conversation stays on the flow version it started with.
+        return self._flows.get((state.flow_id, state.flow_version), self.flow)
+
+    async def _session(self, channel: str, user: str) -> LeadSession:
+        key = f"{channel}:{user}"
+        session = self._hot.get(key)
+        if session is not None:
+            self._hot.move_to_end(key)
+            return session
+        async with self._db.connection() as conn:
+            loaded = await load_conversation(conn, channel, user)
+        if loaded is None:
+            session = LeadSession(
+                id=new_id(),
+                channel=channel,
+                channel_user_id=user,
+                created_at=self._clock(),
+                state=new_state(self.flow),
+            )
+        else:
+            conversation = loaded.conversation
+            state = (
+                ConversationState.model_validate_json(conversation.state_json)
+                if conversation is not None
+                else new_state(self.flow)
+            )
+            session = LeadSession(
+                id=loaded.lead.id,
+                channel=channel,
+                channel_user_id=user,
+                created_at=loaded.lead.created_at,
+                state=state,
+                seq=loaded.next_seq - 1,
+                source=loaded.lead.source,
+                unreachable=loaded.lead.unreachable,
+            )
+        self._hot[key] = session
+        if len(self._hot) > HOT_LEADS:
+            self._hot.popitem(last=False)
+        return session
+
+    def _forget(self, channel: str, user: str) -> None:
+        self._hot.pop(f"{channel}:{user}", None)
+
+    async def handle(self, inbound: InboundMessage) -> Outcome:
+        """Process one message exactly once, in arrival order per lead; reply only after commit."""
+        channel, user = inbound.channel.value, inbound.channel_user_id
+        async with self._locks.hold(f"{channel}:{user}"):
+            session = await self._session(channel, user)
+            if inbound.message_id in session.recent:
+                return self._duplicate(session)
+            now = self._clock()
+            flow = self._flow_for(session.state)
+            result = step(session.state, flow, inbound, now)
+            turn, reply_ids, handoff_id = self._turn(session, flow, inbound, result, now)
+            try:
+                stored = await self._committer.commit(turn)
+            except Exception:
+                self._forget(channel, user)  # the database is the truth again
+                raise
+            if not stored:
+                self._forget(channel, user)  # another process took it first
+                return self._duplicate(session)
+            session.state = result.state
+            session.seq += 1 + len(result.replies)
+            session.unreachable = False
+            session.source = turn.lead.source
+            session.recent.append(inbound.message_id)
+            if result.erase:
+                await self._erase(session, now)
+            return Outcome(
+                lead_id=session.id,
+                replies=result.replies,
+                reply_ids=reply_ids,
+                duplicate=False,
+                stage=result.state.stage,
+                score=result.score.value,
+                band=result.score.band,
+                language=result.state.language,
+                handoff_id=handoff_id,
+            )
+
+    def _duplicate(self, session: LeadSession) -> Outcome:
+        state = session.state
+        current = self._flow_for(state)
+        value = compute_score(state.events(), self._clock(), current.policy)
+        return Outcome(
+            lead_id=session.id,
+            replies=(),
+            reply_ids=(),
+            duplicate=True,
+            stage=state.stage,
+            score=value.value,
+            band=value.band,
+            language=state.language,
+        )
+
+    async def _erase(self, session: LeadSession, now: datetime) -> None:
+        lead_id = session.id
+        await self._committer.run(lambda conn: erase_lead(conn, lead_id, now))
+        self._forget(session.channel, session.channel_user_id)
+
+    def _turn(
+        self,
+        session: LeadSession,
+        flow: Flow,
+        inbound: InboundMessage,
+        result: StepResult,
+        now: datetime,
+    ) -> tuple[TurnWrite, tuple[str, ...], str | None]:
+        state = result.state
+        channel = session.channel
+        inbound_row = MessageRow(
+            id=new_id(),
+            lead_id=session.id,
+            seq=session.seq + 1,
+            direction="in",
+            channel=channel,
+            channel_message_id=inbound.message_id,
+            text=inbound.text or (f"[{inbound.unsupported}]" if inbound.unsupported else ""),
+            choice_id=inbound.choice_id,
+            choices=None,
+            status="received",
+            created_at=inbound.sent_at,
+        )
+        replies = tuple(
+            MessageRow(
+                id=new_id(),
+                lead_id=session.id,
+                seq=session.seq + 2 + n,
+                direction="out",
+                channel=channel,
+                channel_message_id=None,
+                text=reply.text,
+                choice_id=None,
+                choices=[{"id": c.id, "label": c.label} for c in reply.choices] or None,
+                status="pending",
+                created_at=now,
+            )
+            for n, reply in enumerate(result.replies)
+        )
+        handoff = None
+        outbox: tuple[OutboxRow, ...] = ()
+        stage_change = None
+        if result.stage_change is not None:
+            stage_change = StageChangeRow(
+                lead_id=session.id,
+                from_stage=session.state.stage.value,
+                to_stage=result.stage_change.value,
+                at=now,
+                reason=f"score {result.score.value}",
+            )
+        if result.stage_change is Stage.SQL:
+            handoff = HandoffRow(
+                id=new_id(),
+                lead_id=session.id,
+                created_at=now,
+                summary=build_summary(
+                    lead_id=session.id,
+                    channel=channel,
+                    state=state,
+                    flow=flow,
+                    score=result.score,
+                    stage=Stage.SQL,
+                    source=inbound.source or session.source,
+                    transcript_url=f"{self._base_url}/admin/leads/{session.id}",
+                    now=now,
+                ),
+                sdr_id=None,
+                due_at=now + flow.sla,
+            )
+            outbox = (
+                OutboxRow(
+                    dedup_key=f"handoff:{handoff.id}:route",
+                    kind="handoff.route",
+                    channel="",
+                    target="",
+                    payload={},
+                    handoff_id=handoff.id,
+                    next_attempt_at=now,
+                    created_at=now,
+                ),
+            )
+        turn = TurnWrite(
+            lead=self._lead_row(session, inbound, result, now),
+            conversation=ConversationRow(
+                lead_id=session.id,
+                flow_id=state.flow_id,
+                flow_version=state.flow_version,
+                status=state.status,
+                current_question=state.current_question,
+                state_json=state.model_dump_json(),
+                updated_at=now,
+            ),
+            inbound=inbound_row,
+            outbound=replies,
+            score_events=result.score_events,
+            stage_change=stage_change,
+            handoff=handoff,
+            outbox=outbox,
+        )
+        return turn, tuple(row.id for row in replies), handoff.id if handoff else None
+
+    @staticmethod
+    def _lead_row(
+        session: LeadSession, inbound: InboundMessage, result: StepResult, now: datetime
+    ) -> LeadRow:
+        slots = result.state.slots
+
+        def field_of(slot: str, key: str | None = None) -> str | None:
+            found = slots.get(slot)
+            if found is None or found.status != "filled" or found.value is None:
+                return None
+            value = found.value.get(key) if key and isinstance(found.value, dict) else found.value
+            return None if value is None else str(value)[:200]
+
+        return LeadRow(
+            id=session.id,
+            channel=session.channel,
+            channel_user_id=session.channel_user_id,
+            name=field_of("name"),
+            phone=field_of("phone", "number"),
+            email=field_of("email", "address"),
+            company=field_of("company"),
+            language=result.state.language,
+            stage=result.state.stage.value,
+            score=result.score.value,
+            band=result.score.band.value,
+            source=session.source or inbound.source,
+            opted_out=result.state.status == "opted_out",
+            unreachable=False,
+            created_at=session.created_at,
+            last_activity_at=now,
+        )
+
+    async def signal(self, channel: str, user: str, rule: Engagement) -> Outcome | None:
+        """An engagement signal (read receipt, silence) for a known lead; None if unknown."""
+        async with self._locks.hold(f"{channel}:{user}"):
+            session = await self._session(channel, user)
+            if session.seq == 0:
+                self._forget(channel, user)
+                return None
+            now = self._clock()
+            flow = self._flow_for(session.state)
+            result = apply_signal(session.state, flow, rule, now)
+            turn, _, handoff_id = self._turn(
+                session,
+                flow,
+                InboundMessage(
+                    channel=Channel(channel),
+                    channel_user_id=user,
+                    message_id="",
+                    sent_at=now,
+                ),
+                result,
+                now,
+            )
+            turn = TurnWrite(
+                lead=turn.lead,
+                conversation=turn.conversation,
+                inbound=None,
+                outbound=(),
+                score_events=turn.score_events,
+                stage_change=turn.stage_change,
+                handoff=turn.handoff,
+                outbox=turn.outbox,
+            )
+            await self._committer.commit(turn)
+            session.state = result.state
+            return Outcome(
+                lead_id=session.id,
+                replies=(),
+                reply_ids=(),
+                duplicate=False,
+                stage=result.state.stage,
+                score=result.score.value,
+                band=result.score.band,
+                language=result.state.language,
+                handoff_id=handoff_id,
+            )

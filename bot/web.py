@@ -1,0 +1,42 @@
+"""HTTP plumbing shared by every route: errors mapped to responses in one place, request ids."""
+
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from bot.errors import BadPayload, ForgedRequest
+
+logger = logging.getLogger(__name__)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def error_json(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+@web.middleware
+async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """ForgedRequest -> 401 (or its own status), BadPayload -> 400, anything else -> 500."""
+    started = time.perf_counter()
+    try:
+        response = await handler(request)
+    except ForgedRequest as e:
+        logger.warning("refused %s %s: %s", request.method, request.path, e)
+        return error_json(e.status, str(e))
+    except BadPayload as e:
+        logger.info("bad payload %s %s: %s", request.method, request.path, e)
+        return error_json(400, str(e))
+    except web.HTTPRequestEntityTooLarge:
+        return error_json(413, f"body too large (limit {request.app._client_max_size} bytes)")
+    except web.HTTPException:
+        raise
+    except Exception:
+        request_id = secrets.token_hex(6)
+        logger.exception("request %s failed: %s %s", request_id, request.method, request.path)
+        return error_json(500, f"internal error (request id {request_id})")
+    elapsed = (time.perf_counter() - started) * 1000
+    logger.debug("%s %s -> %s in %.1f ms", request.method, request.path, response.status, elapsed)
+    return response

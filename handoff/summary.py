@@ -1,0 +1,133 @@
+"""The handoff summary: what an SDR needs to act on a qualified lead at once (pure)."""
+
+from datetime import datetime
+from typing import Any
+
+from dialogs import ConversationState, Flow
+from dialogs.describe import describe_value
+from scoring import EventKind, Score, Stage
+
+_BANT = ("budget", "authority", "need", "timeline")
+_FIT = ("company_size", "authority")
+
+
+def next_step(state: ConversationState, score: Score) -> str:
+    """What the SDR should do first, from what the prospect told us."""
+    budget = state.slots.get("budget")
+    authority = state.slots.get("authority")
+    status = budget.value.get("status") if budget and isinstance(budget.value, dict) else None
+    role = authority.value.get("role") if authority and isinstance(authority.value, dict) else None
+    if state.demo_requested:
+        return "Book the demo they asked for; confirm a time within the SLA."
+    if status == "pending_approval":
+        return "Send a quote they can take to their approver; offer to join that meeting."
+    if status == "unknown_wants_quote":
+        return "Prepare a quote: they asked for pricing before committing to a budget."
+    if role == "influencer":
+        return "Call, then ask to bring the decision maker into a demo."
+    if score.band.value == "hot":
+        return "Call within the hour: strong fit and ready to buy."
+    return "Call to confirm needs and propose a demo."
+
+
+def build_summary(
+    *,
+    lead_id: str,
+    channel: str,
+    state: ConversationState,
+    flow: Flow,
+    score: Score,
+    stage: Stage,
+    source: str | None,
+    transcript_url: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """Contact, company and fit, BANT in the prospect's words, pains, history, score, next step."""
+    language = "en"  # SDRs read English summaries; the prospect's own words stay as written
+
+    def value(slot: str) -> str | None:
+        found = state.slots.get(slot)
+        if found is None or found.status != "filled" or found.value is None:
+            return None
+        return describe_value(slot, found.value, language, flow.question_for_slot(slot))
+
+    def text(slot: str) -> str | None:
+        found = state.slots.get(slot)
+        return str(found.value) if found and found.status == "filled" and found.value else None
+
+    bant = {
+        slot: {
+            "value": value(slot) or "unknown",
+            "words": state.slots[slot].raw if slot in state.slots else "",
+        }
+        for slot in _BANT
+    }
+    need = state.slots.get("need")
+    pains = []
+    if need is not None and isinstance(need.value, dict):
+        pains = [p for p in (need.value.get("pain"), need.value.get("use_case")) if p]
+    phone = state.slots.get("phone")
+    email = state.slots.get("email")
+    history = sorted(
+        [
+            {"at": slot.at.isoformat(), "event": f"answered {name}"}
+            for name, slot in state.slots.items()
+        ]
+        + [
+            {"at": entry.at.isoformat(), "event": entry.reason}
+            for entry in state.ledger
+            if entry.kind is EventKind.ENGAGEMENT
+        ],
+        key=lambda item: item["at"],
+    )[-10:]
+    return {
+        "lead_id": lead_id,
+        "contact": {
+            "name": text("name"),
+            "company": text("company"),
+            "phone": phone.value.get("number") if phone and isinstance(phone.value, dict) else None,
+            "email": email.value.get("address") if email and isinstance(email.value, dict) else None,
+            "preferred": text("contact_method"),
+            "channel": channel,
+            "language": state.language,
+            "source": source,
+        },
+        "fit": {slot: value(slot) for slot in _FIT if value(slot)},
+        "bant": bant,
+        "pains": pains,
+        "history": history,
+        "score": score.value,
+        "band": score.band.value,
+        "stage": stage.value,
+        "reasons": score.explain(),
+        "next_step": next_step(state, score),
+        "transcript_url": transcript_url,
+        "created_at": now.isoformat(),
+    }
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    """The summary as one plain-text message for an SDR's chat."""
+    contact = summary["contact"]
+    lines = [
+        f"🔥 New qualified lead: {contact.get('name') or 'unknown'}"
+        f" ({contact.get('company') or 'company unknown'})",
+        f"Score {summary['score']} ({summary['band'].upper()}) via {contact['channel']}",
+        "",
+        "Contact:",
+    ]
+    for key in ("phone", "email", "preferred", "source"):
+        if contact.get(key):
+            lines.append(f"  {key}: {contact[key]}")
+    if summary["fit"]:
+        lines.append("Fit: " + ", ".join(f"{k}: {v}" for k, v in summary["fit"].items()))
+    lines.append("BANT:")
+    for slot, item in summary["bant"].items():
+        words = f' — "{item["words"]}"' if item["words"] else ""
+        lines.append(f"  {slot}: {item['value']}{words}")
+    if summary["pains"]:
+        lines.append("Pain: " + "; ".join(summary["pains"]))
+    lines.append("Why: " + "; ".join(summary["reasons"][:6]))
+    lines.append(f"Next step: {summary['next_step']}")
+    lines.append(f"Transcript: {summary['transcript_url']}")
+    return "\n".join(lines)
