@@ -85,8 +85,12 @@ def build_summary(
         "contact": {
             "name": text("name"),
             "company": text("company"),
-            "phone": phone.value.get("number") if phone and isinstance(phone.value, dict) else None,
-            "email": email.value.get("address") if email and isinstance(email.value, dict) else None,
+            "phone": phone.value.get("number")
+            if phone and isinstance(phone.value, dict)
+            else None,
+            "email": email.value.get("address")
+            if email and isinstance(email.value, dict)
+            else None,
             "preferred": text("contact_method"),
             "channel": channel,
             "language": state.language,
