@@ -61,12 +61,12 @@ CATEGORIES: Final[Mapping[str, Mapping[str, tuple[float, float]]]] = {
 
 TIMELINE_EFFECT: Final[Mapping[int, float]] = {1: 0.9, 3: 0.4, 6: 0.0, 12: -0.7}
 
-TRUE_EFFECTS: Final = {
+TRUE_EFFECTS: Final[dict[str, dict[str, float]]] = {
     **{
         column: {level: effect for level, (effect, _) in levels.items()}
         for column, levels in CATEGORIES.items()
     },
-    "timeline_months": dict(TIMELINE_EFFECT),
+    "timeline_months": {str(months): effect for months, effect in TIMELINE_EFFECT.items()},
     # Numeric effects: log-odds per unit of the transformed value (monotonic increasing).
     "company_size": {"per_log10_employee": 0.6},
     "pages_viewed": {"per_page_up_to_10": 0.12},
