@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, Final
 
-from sqlalchemy import and_, case
+from sqlalchemy import ColumnElement, and_, case, literal_column
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Executable
 
@@ -77,12 +77,18 @@ class _Statements:
     outbox: Executable
 
 
+def _one_of(column: ColumnElement[str], values: tuple[str, ...]) -> ColumnElement[bool]:
+    # Inline literals: an expanding IN (a bound list) cannot be used with executemany.
+    return column.in_([literal_column(f"'{value}'") for value in values])
+
+
 @cache
 def _statements(dialect: str) -> _Statements:
     inbound = insert_for(dialect, messages)
     lead = insert_for(dialect, leads)
     keep_sales_stage = and_(
-        leads.c.stage.in_(SALES_STAGES), lead.excluded.stage.in_(QUALIFICATION_STAGES)
+        _one_of(leads.c.stage, SALES_STAGES),
+        _one_of(lead.excluded.stage, QUALIFICATION_STAGES),
     )
     conversation = insert_for(dialect, conversations)
     handoff = insert_for(dialect, handoffs)

@@ -1,0 +1,76 @@
+"""Conversations: loading a lead with its state for a turn, and reading one back."""
+
+from dataclasses import dataclass, fields
+from typing import Final
+
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.leads import LEAD_COLUMNS
+from storage.models import conversations, leads, messages
+from storage.rows import ConversationRow, LeadRow
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedConversation:
+    """What a turn starts from: the lead, its conversation (None if it has none) and the next
+    message sequence number."""
+
+    lead: LeadRow
+    conversation: ConversationRow | None
+    next_seq: int
+
+
+_FIELD_TO_COLUMN: Final = {"state_json": "state"}
+_CONVERSATION_COLUMNS: Final = tuple(
+    conversations.c[_FIELD_TO_COLUMN.get(field.name, field.name)]
+    for field in fields(ConversationRow)
+)
+_LEAD_WIDTH: Final = len(LEAD_COLUMNS)
+_CONVERSATION_WIDTH: Final = len(_CONVERSATION_COLUMNS)
+
+_NEXT_SEQ: Final = (
+    select(func.coalesce(func.max(messages.c.seq), 0) + 1)
+    .where(messages.c.lead_id == leads.c.id)
+    .scalar_subquery()
+)
+# One round trip per turn: lead, state and next seq. Built once (PERF.md: construction costs).
+_LOAD: Final = (
+    select(*LEAD_COLUMNS, *_CONVERSATION_COLUMNS, _NEXT_SEQ)
+    .select_from(leads.outerjoin(conversations, conversations.c.lead_id == leads.c.id))
+    .where(
+        leads.c.channel == bindparam("channel"),
+        leads.c.channel_user_id == bindparam("channel_user_id"),
+    )
+)
+# PostgreSQL with several workers: hold the lead row until the caller's transaction ends.
+# (The nullable side of an outer join cannot be locked, so the lead row is.)
+_LOAD_LOCKED: Final = _LOAD.with_for_update(of=leads)
+_GET: Final = select(*_CONVERSATION_COLUMNS).where(conversations.c.lead_id == bindparam("lead_id"))
+
+
+async def load_conversation(
+    conn: AsyncConnection, channel: str, channel_user_id: str, *, lock: bool = False
+) -> LoadedConversation | None:
+    """The lead behind a channel user with its conversation, or None for a new prospect.
+
+    `lock=True` takes a row lock on the lead on PostgreSQL (no-op on SQLite, where the single
+    writer and the per-lead asyncio lock already serialise turns).
+    """
+    params = {"channel": channel, "channel_user_id": channel_user_id}
+    row = (await conn.execute(_LOAD_LOCKED if lock else _LOAD, params)).first()
+    if row is None:
+        return None
+    values = tuple(row)
+    lead = LeadRow(*values[:_LEAD_WIDTH])
+    conversation_values = values[_LEAD_WIDTH : _LEAD_WIDTH + _CONVERSATION_WIDTH]
+    conversation = (
+        None if conversation_values[0] is None else ConversationRow(*conversation_values)
+    )
+    return LoadedConversation(lead, conversation, int(values[-1]))
+
+
+async def get_conversation(conn: AsyncConnection, lead_id: str) -> ConversationRow | None:
+    """The lead's conversation, or None."""
+    row = (await conn.execute(_GET, {"lead_id": lead_id})).first()
+    return None if row is None else ConversationRow(*row)

@@ -1,0 +1,158 @@
+"""Handoffs: reads, the SDR's decision, assignment and delivery state (turns create them)."""
+
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any, Final, Literal
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.models import handoffs, leads, stage_changes
+
+Decision = Literal["accepted", "rejected", "won", "lost"]
+
+# Accept or reject an open handoff; close an accepted one as won or lost. Anything else
+# (a second click on a stale notification, a late "won" on a rejected lead) changes nothing.
+ALLOWED_FROM: Final[dict[str, str]] = {
+    "accepted": "open",
+    "rejected": "open",
+    "won": "accepted",
+    "lost": "accepted",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Handoff:
+    """A stored handoff with its decision and delivery state."""
+
+    id: str
+    lead_id: str
+    created_at: datetime
+    summary: dict[str, Any]
+    sdr_id: int | None
+    status: str
+    decided_by: str | None
+    decided_at: datetime | None
+    reject_reason: str | None
+    due_at: datetime
+    delivery: dict[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class HandoffListItem:
+    """One line of the handoff inbox."""
+
+    id: str
+    lead_id: str
+    lead_name: str | None
+    company: str | None
+    score: int
+    band: str
+    status: str
+    sdr_id: int | None
+    created_at: datetime
+    due_at: datetime
+    decided_at: datetime | None
+
+
+_COLUMNS: Final = tuple(handoffs.c[field.name] for field in fields(Handoff))
+
+
+async def get_handoff(conn: AsyncConnection, handoff_id: str) -> Handoff | None:
+    """The handoff with this id, or None."""
+    row = (await conn.execute(select(*_COLUMNS).where(handoffs.c.id == handoff_id))).first()
+    return None if row is None else Handoff(*row)
+
+
+async def get_handoff_for_lead(conn: AsyncConnection, lead_id: str) -> Handoff | None:
+    """The lead's handoff (there is at most one), or None."""
+    row = (await conn.execute(select(*_COLUMNS).where(handoffs.c.lead_id == lead_id))).first()
+    return None if row is None else Handoff(*row)
+
+
+async def list_handoffs(
+    conn: AsyncConnection, *, status: str | None = None, limit: int = 50, offset: int = 0
+) -> list[HandoffListItem]:
+    """Handoffs with their lead's name, company and score, newest first."""
+    query = select(
+        handoffs.c.id,
+        handoffs.c.lead_id,
+        leads.c.name,
+        leads.c.company,
+        leads.c.score,
+        leads.c.band,
+        handoffs.c.status,
+        handoffs.c.sdr_id,
+        handoffs.c.created_at,
+        handoffs.c.due_at,
+        handoffs.c.decided_at,
+    ).join_from(handoffs, leads, handoffs.c.lead_id == leads.c.id)
+    if status is not None:
+        query = query.where(handoffs.c.status == status)
+    query = query.order_by(handoffs.c.created_at.desc(), handoffs.c.id).limit(limit).offset(offset)
+    return [HandoffListItem(*row) for row in await conn.execute(query)]
+
+
+async def decide_handoff(
+    conn: AsyncConnection,
+    handoff_id: str,
+    decision: Decision,
+    *,
+    by: str,
+    at: datetime,
+    reason: str | None = None,
+) -> bool:
+    """Record an SDR's decision; True if it changed the handoff (see ALLOWED_FROM).
+
+    The lead moves to the stage of the same name, with a stage-history row. `reason` is kept
+    in reject_reason (a rejection's reason, or why a deal was lost).
+    """
+    changed = (
+        await conn.execute(
+            update(handoffs)
+            .where(handoffs.c.id == handoff_id, handoffs.c.status == ALLOWED_FROM[decision])
+            .values(
+                status=decision,
+                decided_by=by,
+                decided_at=at,
+                reject_reason=reason if reason is not None else handoffs.c.reject_reason,
+            )
+            .returning(handoffs.c.lead_id)
+        )
+    ).scalar_one_or_none()
+    if changed is None:
+        return False
+    from_stage = (
+        await conn.execute(select(leads.c.stage).where(leads.c.id == changed))
+    ).scalar_one()
+    await conn.execute(
+        update(leads).where(leads.c.id == changed).values(stage=decision, updated_at=at)
+    )
+    await conn.execute(
+        stage_changes.insert().values(
+            lead_id=changed,
+            from_stage=from_stage,
+            to_stage=decision,
+            at=at,
+            reason=f"handoff {decision} by {by}",
+        )
+    )
+    return True
+
+
+async def assign_sdr(conn: AsyncConnection, handoff_id: str, sdr_id: int) -> bool:
+    """Give an open handoff to an SDR; False if it is not open or does not exist."""
+    result = await conn.execute(
+        update(handoffs)
+        .where(handoffs.c.id == handoff_id, handoffs.c.status == "open")
+        .values(sdr_id=sdr_id)
+    )
+    return result.rowcount > 0
+
+
+async def set_delivery(conn: AsyncConnection, handoff_id: str, delivery: dict[str, Any]) -> bool:
+    """Replace the per-notifier delivery state (the outbox worker owns its shape)."""
+    result = await conn.execute(
+        update(handoffs).where(handoffs.c.id == handoff_id).values(delivery=delivery)
+    )
+    return result.rowcount > 0

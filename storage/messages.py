@@ -1,0 +1,135 @@
+"""Messages: the transcript, and the delivery status of outbound messages after the write."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any, Final
+
+from sqlalchemy import and_, bindparam, case, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.models import messages
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMessage:
+    """One message as stored, with its delivery status."""
+
+    id: str
+    lead_id: str
+    seq: int
+    direction: str
+    channel: str
+    channel_message_id: str | None
+    text: str
+    choice_id: str | None
+    choices: list[dict[str, str]] | None
+    status: str
+    error_code: str | None
+    created_at: datetime
+    status_at: datetime | None
+
+
+_COLUMNS: Final = tuple(messages.c[field.name] for field in fields(StoredMessage))
+
+# Delivery receipts arrive out of order; a status never moves back down this ladder.
+STATUS_RANK: Final[dict[str, int]] = {"pending": 0, "sent": 1, "delivered": 2, "read": 3}
+_FAILED_RANK: Final = 4  # once failed, only another 'failed' is recorded
+_current_rank = case(
+    {**STATUS_RANK, "failed": _FAILED_RANK}, value=messages.c.status, else_=_FAILED_RANK
+)
+
+_BY_CHANNEL_ID: Final = and_(
+    messages.c.channel == bindparam("b_channel"),
+    messages.c.direction == "out",
+    messages.c.channel_message_id == bindparam("b_channel_message_id"),
+)
+_STATUS_VALUES: Final[dict[str, Any]] = {
+    "status": bindparam("b_status"),
+    "status_at": bindparam("b_at"),
+    "error_code": bindparam("b_error_code"),
+}
+_FORWARD: Final = (
+    update(messages)
+    .where(_BY_CHANNEL_ID, _current_rank < bindparam("b_rank"))
+    .values(_STATUS_VALUES)
+    .returning(messages.c.lead_id)
+)
+_FAILED: Final = (
+    update(messages).where(_BY_CHANNEL_ID).values(_STATUS_VALUES).returning(messages.c.lead_id)
+)
+_SENT: Final = (
+    update(messages)
+    .where(messages.c.id == bindparam("b_id"))
+    .values(
+        channel_message_id=bindparam("b_channel_message_id"),
+        status="sent",
+        status_at=bindparam("b_at"),
+    )
+)
+_TRANSCRIPT: Final = (
+    select(*_COLUMNS).where(messages.c.lead_id == bindparam("lead_id")).order_by(messages.c.seq)
+)
+
+
+async def transcript(conn: AsyncConnection, lead_id: str) -> list[StoredMessage]:
+    """Every message of a lead, in conversation order."""
+    result = await conn.execute(_TRANSCRIPT, {"lead_id": lead_id})
+    return [StoredMessage(*row) for row in result]
+
+
+async def record_sent(
+    conn: AsyncConnection, updates: Sequence[tuple[str, str]], at: datetime
+) -> None:
+    """Mark outbound messages sent: (message id, platform message id) pairs, one executemany."""
+    if not updates:
+        return
+    params = [
+        {"b_id": message_id, "b_channel_message_id": channel_message_id, "b_at": at}
+        for message_id, channel_message_id in updates
+    ]
+    await conn.execute(_SENT, params)
+
+
+async def record_failed(
+    conn: AsyncConnection, message_id: str, error_code: str | None, at: datetime
+) -> bool:
+    """Mark an outbound message that could not be sent; False if there is no such message."""
+    result = await conn.execute(
+        update(messages)
+        .where(messages.c.id == message_id, messages.c.direction == "out")
+        .values(status="failed", status_at=at, error_code=error_code)
+    )
+    return result.rowcount > 0
+
+
+async def update_status_by_channel_id(
+    conn: AsyncConnection,
+    channel: str,
+    channel_message_id: str,
+    status: str,
+    at: datetime,
+    *,
+    error_code: str | None = None,
+) -> str | None:
+    """Apply a delivery receipt; the lead's id if it changed the message, else None.
+
+    A status that would move backwards (sent after read) is ignored; 'failed' is always
+    recorded. Unknown ids (a receipt for a message we never stored) are ignored too.
+    """
+    params = {
+        "b_channel": channel,
+        "b_channel_message_id": channel_message_id,
+        "b_status": status,
+        "b_at": at,
+        "b_error_code": error_code,
+    }
+    if status == "failed":
+        result = await conn.execute(_FAILED, params)
+    else:
+        rank = STATUS_RANK.get(status)
+        if rank is None:
+            return None
+        result = await conn.execute(_FORWARD, {**params, "b_rank": rank})
+    lead_id = result.scalar_one_or_none()
+    return None if lead_id is None else str(lead_id)

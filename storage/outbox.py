@@ -1,0 +1,126 @@
+"""Outbox: notifications enqueued in a turn's transaction and claimed by the delivery worker."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from datetime import datetime, timedelta
+from functools import cache
+from typing import Any, Final
+
+from sqlalchemy import Executable, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.models import outbox
+from storage.rows import OutboxRow
+from storage.statements import insert_for
+from storage.turns import outbox_params
+
+DEFAULT_LEASE: Final = timedelta(minutes=2)
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """A stored notification; for a claimed one, `next_attempt_at` is the end of its lease."""
+
+    id: int
+    dedup_key: str
+    kind: str
+    channel: str
+    target: str
+    payload: dict[str, Any]
+    handoff_id: str | None
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+    sent_message_id: str | None
+
+
+_COLUMNS: Final = tuple(outbox.c[field.name] for field in fields(OutboxItem))
+
+
+@cache
+def _enqueue(dialect: str) -> Executable:
+    return (
+        insert_for(dialect, outbox)
+        .on_conflict_do_nothing(index_elements=["dedup_key"])
+        .returning(outbox.c.id)
+    )
+
+
+async def enqueue(conn: AsyncConnection, rows: Sequence[OutboxRow]) -> int:
+    """Add notifications outside a turn (reminders, escalations); how many were new."""
+    if not rows:
+        return 0
+    result = await conn.execute(_enqueue(conn.dialect.name), [outbox_params(r) for r in rows])
+    return len(result.all())
+
+
+async def claim_due(
+    conn: AsyncConnection, now: datetime, limit: int, *, lease: timedelta = DEFAULT_LEASE
+) -> list[OutboxItem]:
+    """Claim up to `limit` due rows: each becomes 'sending' with a lease until now + lease.
+
+    Due means pending with next_attempt_at <= now, or sending with an expired lease (its worker
+    died). Each claim counts as an attempt. On PostgreSQL the rows are picked with FOR UPDATE
+    SKIP LOCKED, so several workers claim disjoint rows. Oldest due first.
+    """
+    due = (
+        select(outbox.c.id)
+        .where(outbox.c.status.in_(("pending", "sending")), outbox.c.next_attempt_at <= now)
+        .order_by(outbox.c.next_attempt_at, outbox.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    claimed = await conn.execute(
+        update(outbox)
+        .where(outbox.c.id.in_(due.scalar_subquery()))
+        .values(status="sending", attempts=outbox.c.attempts + 1, next_attempt_at=now + lease)
+        .returning(*_COLUMNS)
+    )
+    items = [OutboxItem(*row) for row in claimed]
+    items.sort(key=lambda item: (item.created_at, item.id))
+    return items
+
+
+async def mark_sent(
+    conn: AsyncConnection, outbox_id: int, sent_message_id: str | None, at: datetime
+) -> bool:
+    """A claimed row was delivered; False if it was not claimed."""
+    result = await conn.execute(
+        update(outbox)
+        .where(outbox.c.id == outbox_id, outbox.c.status == "sending")
+        .values(status="sent", sent_at=at, sent_message_id=sent_message_id, last_error=None)
+    )
+    return result.rowcount > 0
+
+
+async def mark_retry(
+    conn: AsyncConnection, outbox_id: int, next_attempt_at: datetime, error: str
+) -> bool:
+    """A claimed row failed for now: pending again from `next_attempt_at`."""
+    result = await conn.execute(
+        update(outbox)
+        .where(outbox.c.id == outbox_id, outbox.c.status == "sending")
+        .values(status="pending", next_attempt_at=next_attempt_at, last_error=error)
+    )
+    return result.rowcount > 0
+
+
+async def mark_dead(conn: AsyncConnection, outbox_id: int, error: str) -> bool:
+    """A claimed row will never be delivered (permanent error or out of attempts)."""
+    result = await conn.execute(
+        update(outbox)
+        .where(outbox.c.id == outbox_id, outbox.c.status == "sending")
+        .values(status="dead", last_error=error)
+    )
+    return result.rowcount > 0
+
+
+async def list_outbox(conn: AsyncConnection, *, handoff_id: str | None = None) -> list[OutboxItem]:
+    """Stored notifications, oldest first; only one handoff's when given."""
+    query = select(*_COLUMNS).order_by(outbox.c.id)
+    if handoff_id is not None:
+        query = query.where(outbox.c.handoff_id == handoff_id)
+    return [OutboxItem(*row) for row in await conn.execute(query)]
