@@ -1,5 +1,7 @@
 """The composition root: build_app(settings) wires storage, the pipeline, channels and admin."""
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
@@ -11,7 +13,9 @@ from bot.committer import GroupCommitter
 from bot.config import Settings
 from bot.pipeline import Pipeline
 from bot.web import errors_middleware
-from dialogs import Flow, load_flow
+from dialogs import Flow, Sender, load_flow
+from handoff.notifiers import Notifier
+from handoff.outbox import OutboxWorker
 from storage.database import Database
 from storage.migrate import upgrade_database
 
@@ -23,6 +27,20 @@ PIPELINE = web.AppKey("pipeline", Pipeline)
 HTTP = web.AppKey("http", aiohttp.ClientSession)
 SETTINGS = web.AppKey("settings", Settings)
 FLOW = web.AppKey("flow", Flow)
+WORKER = web.AppKey("worker", OutboxWorker)
+# Filled by the channel set-up in http_ctx: channel name -> notifier / sender.
+NOTIFIERS = web.AppKey("notifiers", dict[str, Notifier])
+SENDERS = web.AppKey("senders", dict[str, Sender])
+
+
+def group_targets(settings: Settings) -> list[tuple[str, str]]:
+    """Sales group chats and numbers that get handoffs when no SDR is set up."""
+    targets: list[tuple[str, str]] = []
+    if settings.telegram is not None:
+        targets += [("telegram", chat) for chat in settings.telegram.sdr_chat_ids]
+    if settings.whatsapp is not None:
+        targets += [("whatsapp", number) for number in settings.whatsapp.sdr_numbers]
+    return targets
 
 
 def utc_now() -> datetime:
@@ -56,7 +74,27 @@ def build_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now) ->
             app[HTTP] = session
             yield
 
-    app.cleanup_ctx.extend([storage_ctx, http_ctx])
+    async def worker_ctx(app: web.Application) -> AsyncIterator[None]:
+        notifiers: dict[str, Notifier] = app[NOTIFIERS]
+        senders: dict[str, Sender] = app[SENDERS]
+        worker = OutboxWorker(
+            app[COMMITTER].run,
+            notifiers=notifiers,
+            senders=senders,
+            group_targets=group_targets(settings),
+            clock=clock,
+        )
+        app[PIPELINE].on_handoff = worker.wake.set
+        app[WORKER] = worker
+        task = asyncio.create_task(worker.run_forever(), name="outbox-worker")
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    app[NOTIFIERS] = {}
+    app[SENDERS] = {}
+    app.cleanup_ctx.extend([storage_ctx, http_ctx, worker_ctx])
 
     async def healthz(_: web.Request) -> web.Response:
         return web.json_response({"ok": True, "flow": f"{flow.id} v{flow.version}"})

@@ -112,7 +112,7 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """All sub-commands; modules that own a job register their own."""
-    from bot import calibrate
+    from bot import calibrate, cli_records
 
     parser = argparse.ArgumentParser(
         prog="qualibot", description="Conversational lead qualification (BANT)."
@@ -150,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate.set_defaults(func=_flows_validate)
 
     calibrate.register(commands)
+    cli_records.register(commands)
     return parser
 
 

@@ -95,6 +95,7 @@ class Pipeline:
         self._base_url = base_url.rstrip("/")
         self._locks = KeyedLocks()
         self._hot: OrderedDict[str, LeadSession] = OrderedDict()
+        self.on_handoff: Callable[[], None] = lambda: None  # wakes the outbox worker
 
     def _flow_for(self, state: ConversationState) -> Flow:
         # A conversation stays on the flow version it started with.
@@ -167,6 +168,8 @@ class Pipeline:
             session.recent.append(inbound.message_id)
             if result.erase:
                 await self._erase(session, now)
+            if handoff_id is not None:
+                self.on_handoff()
             return Outcome(
                 lead_id=session.id,
                 replies=result.replies,

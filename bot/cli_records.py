@@ -1,0 +1,176 @@
+"""`qualibot leads|handoffs|sdrs`: read and manage records from a terminal or a script."""
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import orjson
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage import handoffs, leads, messages, sdrs
+from storage.database import Database
+from storage.migrate import upgrade_database
+
+T = TypeVar("T")
+
+
+def _url(args: argparse.Namespace) -> str:
+    from bot.config import Settings
+
+    return str(args.database_url or Settings().database_url)
+
+
+def _with_db(args: argparse.Namespace, job: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+    async def run() -> T:
+        db = Database.from_url(_url(args), pool_size=1)
+        try:
+            await upgrade_database(db)
+            async with db.transaction() as conn:
+                return await job(conn)
+        finally:
+            await db.dispose()
+
+    return asyncio.run(run())
+
+
+def _emit(rows: list[dict[str, Any]], as_json: bool, columns: list[str]) -> None:
+    """One JSON object per line for scripts, or an aligned table for people."""
+    if as_json:
+        for row in rows:
+            sys.stdout.write(orjson.dumps(row, default=str).decode() + "\n")
+        return
+    if not rows:
+        print("(none)")
+        return
+    table = [[str(row.get(c) if row.get(c) is not None else "") for c in columns] for row in rows]
+    widths = [max(len(c), *(len(r[i]) for r in table)) for i, c in enumerate(columns)]
+    print("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)))
+    for r in table:
+        print("  ".join(v[:60].ljust(w) for v, w in zip(r, widths, strict=True)))
+
+
+def _leads_list(args: argparse.Namespace) -> int:
+    rows = _with_db(
+        args, lambda c: leads.list_leads(c, stage=args.stage, band=args.band, limit=args.limit)
+    )
+    _emit(
+        [asdict(r) for r in rows],
+        args.json,
+        ["id", "name", "company", "channel", "stage", "score", "band", "last_activity_at"],
+    )
+    return 0
+
+
+def _leads_show(args: argparse.Namespace) -> int:
+    async def job(conn: AsyncConnection) -> dict[str, Any] | None:
+        lead = await leads.get_lead(conn, args.lead_id)
+        if lead is None:
+            return None
+        handoff = await handoffs.get_handoff_for_lead(conn, lead.id)
+        return {
+            "lead": asdict(lead),
+            "stages": [asdict(s) for s in await leads.list_stage_changes(conn, lead.id)],
+            "transcript": [asdict(m) for m in await messages.transcript(conn, lead.id)],
+            "handoff": asdict(handoff) if handoff else None,
+        }
+
+    found = _with_db(args, job)
+    if found is None:
+        print(f"no lead {args.lead_id!r}; `qualibot leads list` shows the ids", file=sys.stderr)
+        return 1
+    if args.json:
+        sys.stdout.write(orjson.dumps(found, default=str).decode() + "\n")
+        return 0
+    lead = found["lead"]
+    print(f"{lead['name'] or '(no name)'} — {lead['company'] or '(no company)'}")
+    print(f"stage {lead['stage']}, score {lead['score']} ({lead['band']}), via {lead['channel']}")
+    for message in found["transcript"]:
+        arrow = ">" if message["direction"] == "in" else "<"
+        print(f"  {arrow} {message['text']}")
+    return 0
+
+
+def _handoffs_list(args: argparse.Namespace) -> int:
+    rows = _with_db(
+        args, lambda c: handoffs.list_handoffs(c, status=args.status, limit=args.limit)
+    )
+    _emit(
+        [asdict(r) for r in rows],
+        args.json,
+        ["id", "lead_name", "company", "score", "band", "status", "sdr_id", "due_at"],
+    )
+    return 0
+
+
+def _sdrs_add(args: argparse.Namespace) -> int:
+    if not (args.telegram_chat_id or args.whatsapp_number):
+        print("give --telegram-chat-id and/or --whatsapp-number", file=sys.stderr)
+        return 2
+    sdr_id = _with_db(
+        args,
+        lambda c: sdrs.add_sdr(
+            c,
+            args.name,
+            now=datetime.now(UTC),
+            telegram_chat_id=args.telegram_chat_id,
+            whatsapp_number=args.whatsapp_number,
+        ),
+    )
+    print(f"added SDR {sdr_id}: {args.name}")
+    return 0
+
+
+def _sdrs_list(args: argparse.Namespace) -> int:
+    rows = _with_db(args, sdrs.list_sdrs)
+    _emit(
+        [asdict(r) for r in rows],
+        args.json,
+        ["id", "name", "telegram_chat_id", "whatsapp_number", "active", "last_assigned_at"],
+    )
+    return 0
+
+
+def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    """Add `leads`, `handoffs` and `sdrs` to the qualibot command line."""
+
+    def common(parser: argparse.ArgumentParser, *, json: bool = True) -> None:
+        parser.add_argument("--database-url", help="QUALIBOT_DATABASE_URL")
+        if json:
+            parser.add_argument("--json", action="store_true", help="one JSON object per line")
+
+    lead_parser = commands.add_parser("leads", help="list and show leads")
+    lead_commands = lead_parser.add_subparsers(dest="leads_command", required=True)
+    listing = lead_commands.add_parser("list", help="leads, most recently active first")
+    listing.add_argument("--stage")
+    listing.add_argument("--band", choices=["hot", "warm", "cold"])
+    listing.add_argument("--limit", type=int, default=50)
+    common(listing)
+    listing.set_defaults(func=_leads_list)
+    show = lead_commands.add_parser("show", help="one lead with its transcript")
+    show.add_argument("lead_id")
+    common(show)
+    show.set_defaults(func=_leads_show)
+
+    handoff_parser = commands.add_parser("handoffs", help="list handoffs to SDRs")
+    handoff_commands = handoff_parser.add_subparsers(dest="handoffs_command", required=True)
+    listing = handoff_commands.add_parser("list", help="handoffs, newest first")
+    listing.add_argument("--status", choices=["open", "accepted", "rejected", "won", "lost"])
+    listing.add_argument("--limit", type=int, default=50)
+    common(listing)
+    listing.set_defaults(func=_handoffs_list)
+
+    sdr_parser = commands.add_parser("sdrs", help="sales reps who receive handoffs")
+    sdr_commands = sdr_parser.add_subparsers(dest="sdrs_command", required=True)
+    add = sdr_commands.add_parser("add", help="add an SDR")
+    add.add_argument("name")
+    add.add_argument("--telegram-chat-id")
+    add.add_argument("--whatsapp-number")
+    common(add, json=False)
+    add.set_defaults(func=_sdrs_add)
+    listing = sdr_commands.add_parser("list", help="SDRs")
+    common(listing)
+    listing.set_defaults(func=_sdrs_list)
