@@ -414,7 +414,10 @@ def fit(text: str, limit: int) -> str:
     """`text` if it fits in `limit` units, else its longest clean prefix plus an ellipsis."""
     if wa_len(text) <= limit:
         return text
-    cut = _safe_cut(text, _prefix_fitting(text, limit - 1)) or _prefix_fitting(text, limit - 1)
+    hard = _prefix_fitting(text, limit - 1)
+    space = text.rfind(" ", 0, hard + 1)
+    # End on a whole word unless that throws away more than a third of the room.
+    cut = space if space > hard * 2 // 3 else (_safe_cut(text, hard) or hard)
     return text[:cut].rstrip() + ELLIPSIS
 
 

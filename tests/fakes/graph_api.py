@@ -206,7 +206,7 @@ class FakeGraph:
     read: list[str] = field(default_factory=list)  # wamids marked as read
     failures: dict[str, list[Failure]] = field(default_factory=dict)  # kind -> queue
     _server: TestServer | None = None
-    _ids: itertools.count[int] = field(default_factory=itertools.count)
+    _next_id: int = 0
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -299,7 +299,8 @@ class FakeGraph:
             if "to" in body
             else {"input": recipient, "user_id": recipient}
         )
-        wamid = f"wamid.FAKE{next(self._ids):010d}="
+        self._next_id += 1
+        wamid = f"wamid.FAKE{self._next_id:010d}="
         return _answer(
             200,
             {"messaging_product": "whatsapp", "contacts": [contact], "messages": [{"id": wamid}]},
