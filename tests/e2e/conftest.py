@@ -1,0 +1,48 @@
+"""E2E fixtures: the real app (build_app) on a SQLite file, over HTTP."""
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+from bot.app import build_app
+from bot.config import Settings
+
+AppClient = TestClient[web.Request, web.Application]
+MakeClient = Callable[..., Awaitable[AppClient]]
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path}/qualibot.db",
+        admin_password="s3cret",
+        public_url="https://bot.example.com",
+    )
+
+
+@pytest.fixture
+async def client(
+    aiohttp_client: Callable[[web.Application], Awaitable[AppClient]], settings: Settings
+) -> AppClient:
+    return await aiohttp_client(build_app(settings))
+
+
+async def chat(
+    client: AppClient,
+    session: str,
+    message_id: str,
+    text: str = "",
+    choice: str | None = None,
+) -> dict[str, Any]:
+    """POST one web chat message; the JSON answer."""
+    response = await client.post(
+        "/api/chat",
+        json={"session": session, "message_id": message_id, "text": text, "choice": choice},
+    )
+    assert response.status == 200, await response.text()
+    body: dict[str, Any] = await response.json()
+    return body

@@ -1,0 +1,111 @@
+"""The web chat over HTTP: whole conversations to SQL, handoff, transcript, idempotency."""
+
+from typing import Any
+
+from bot.app import DB
+from storage import handoffs, leads, messages
+from tests.e2e.conftest import AppClient, chat
+
+INDONESIAN = [
+    ("Halo kak", None),
+    ("", "yes"),
+    ("Budi Santoso", None),
+    ("PT Maju Jaya", None),
+    ("saya owner, saya yang memutuskan", None),
+    ("", "s51_200"),
+    ("butuh banget, tim sales kewalahan follow up leads", None),
+    ("sekitar 100jt", None),
+    ("bulan depan", None),
+    ("", "phone"),
+    ("0812-3456-7890", None),
+]
+ENGLISH = [
+    ("Hi, I'd like some info please", None),
+    ("yes", None),
+    ("Sarah Lee", None),
+    ("Acme Logistics", None),
+    ("I'm the CTO and I decide", None),
+    ("about 120 people", None),
+    ("We urgently need to automate follow-ups", None),
+    ("around 50 million rupiah", None),
+    ("next month", None),
+    ("", "email"),
+    ("sarah@acme-logistics.com", None),
+]
+
+
+async def converse(
+    client: AppClient, session: str, script: list[tuple[str, str | None]]
+) -> list[dict[str, Any]]:
+    return [
+        await chat(client, session, f"{session}-{n}", text, choice)
+        for n, (text, choice) in enumerate(script)
+    ]
+
+
+async def test_first_message_answers_with_greeting_and_buttons(client: AppClient) -> None:
+    body = await chat(client, "s1", "m1", "Halo")
+
+    assert body["replies"][0]["text"].startswith("Halo! 👋")
+    assert body["replies"][0]["choices"] == [
+        {"id": "yes", "label": "Ya"},
+        {"id": "no", "label": "Tidak"},
+    ]
+    assert (body["stage"], body["score"], body["duplicate"]) == ("lead", 0, False)
+
+
+async def test_indonesian_conversation_reaches_sql_with_one_handoff(client: AppClient) -> None:
+    answers = await converse(client, "budi", INDONESIAN)
+
+    assert [a["stage"] for a in answers][-1] == "sql"
+    assert answers[-1]["replies"][-1]["text"].startswith("Terima kasih, Budi Santoso!")
+    async with client.app[DB].connection() as conn:
+        lead = await leads.find_lead(conn, "web", "budi")
+        assert lead is not None
+        handoff = await handoffs.get_handoff_for_lead(conn, lead.id)
+        transcript = await messages.transcript(conn, lead.id)
+    assert handoff is not None
+    summary = handoff.summary
+    assert summary["contact"]["name"] == "Budi Santoso"
+    assert summary["contact"]["company"] == "PT Maju Jaya"
+    assert summary["bant"]["budget"]["words"] == "sekitar 100jt"
+    assert summary["bant"]["authority"]["value"].endswith("(decision maker)")
+    assert summary["band"] in {"hot", "warm"}
+    assert summary["reasons"]
+    assert summary["next_step"]
+    assert summary["transcript_url"] == f"https://bot.example.com/admin/leads/{lead.id}"
+    assert [m.text for m in transcript if m.direction == "in"][2:4] == [
+        "Budi Santoso",
+        "PT Maju Jaya",
+    ]
+    assert lead.phone == "+6281234567890"
+
+
+async def test_english_conversation_reaches_sql(client: AppClient) -> None:
+    answers = await converse(client, "sarah", ENGLISH)
+
+    assert answers[-1]["stage"] == "sql"
+    assert answers[-1]["replies"][-1]["text"].startswith("Thank you, Sarah Lee!")
+    async with client.app[DB].connection() as conn:
+        lead = await leads.find_lead(conn, "web", "sarah")
+        assert lead is not None
+        handoff = await handoffs.get_handoff_for_lead(conn, lead.id)
+    assert handoff is not None
+    assert handoff.summary["contact"]["email"] == "sarah@acme-logistics.com"
+
+
+async def test_resending_every_message_changes_nothing(client: AppClient) -> None:
+    await converse(client, "budi", INDONESIAN)
+    async with client.app[DB].connection() as conn:
+        lead = await leads.find_lead(conn, "web", "budi")
+        assert lead is not None
+        before = await messages.transcript(conn, lead.id)
+
+    again = await converse(client, "budi", INDONESIAN)
+
+    assert all(a["duplicate"] and a["replies"] == [] for a in again)
+    async with client.app[DB].connection() as conn:
+        after = await messages.transcript(conn, lead.id)
+        listed = await handoffs.list_handoffs(conn)
+    assert after == before
+    assert len(listed) == 1

@@ -1,0 +1,61 @@
+"""Plain builders for test values (no fixture chains)."""
+
+from datetime import datetime, timedelta
+from itertools import count
+
+from dialogs import Channel, ConversationState, Flow, InboundMessage, StepResult, new_state, step
+
+_ids = count(1)
+
+
+def make_inbound(
+    text: str = "",
+    *,
+    at: datetime,
+    choice: str | None = None,
+    user: str = "u1",
+    channel: Channel = Channel.WEB,
+    **extra: str,
+) -> InboundMessage:
+    return InboundMessage(
+        channel=channel,
+        channel_user_id=user,
+        message_id=f"m{next(_ids)}",
+        sent_at=at,
+        text=text,
+        choice_id=choice,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+class Conversation:
+    """Drives the pure engine turn by turn, a minute apart, like a prospect would."""
+
+    def __init__(self, flow: Flow, start: datetime, **first: str) -> None:
+        self.flow = flow
+        self.now = start
+        self.state: ConversationState = new_state(flow)
+        self.first = first
+        self.results: list[StepResult] = []
+
+    def say(self, text: str = "", *, choice: str | None = None, **extra: str) -> StepResult:
+        self.now += timedelta(minutes=1)
+        fields = {**self.first, **extra} if not self.results else extra
+        result = step(
+            self.state, self.flow, make_inbound(text, at=self.now, choice=choice, **fields), self.now
+        )
+        self.state = result.state
+        self.results.append(result)
+        return result
+
+    @property
+    def texts(self) -> list[str]:
+        return [reply.text for reply in self.results[-1].replies]
+
+    @property
+    def choices(self) -> list[str]:
+        return [c.id for reply in self.results[-1].replies for c in reply.choices]
+
+    def slot(self, name: str) -> object:
+        found = self.state.slots.get(name)
+        return None if found is None else found.value

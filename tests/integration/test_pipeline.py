@@ -1,0 +1,81 @@
+"""The message pipeline on a real database: order per lead, dedup, one commit per turn."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.committer import GroupCommitter
+from bot.pipeline import Pipeline
+from dialogs import Channel, InboundMessage, load_flow
+from storage import leads, messages
+from storage.database import Database
+
+NOW = datetime(2026, 5, 13, 3, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def pipeline(db: Database) -> AsyncIterator[Pipeline]:
+    committer = GroupCommitter(db)
+    await committer.start()
+    yield Pipeline(db, committer, load_flow(), clock=lambda: NOW)
+    await committer.stop()
+
+
+def inbound(user: str, message_id: str, text: str) -> InboundMessage:
+    return InboundMessage(
+        channel=Channel.WEB, channel_user_id=user, message_id=message_id, sent_at=NOW, text=text
+    )
+
+
+async def test_messages_of_one_prospect_are_handled_in_arrival_order(
+    pipeline: Pipeline, db: Database
+) -> None:
+    script = ["Halo", "ya", "Budi", "PT Contoh", "saya owner"]
+    tasks = [
+        asyncio.create_task(pipeline.handle(inbound(f"p{n}", f"p{n}-{i}", text)))
+        for n in range(100)
+        for i, text in enumerate(script)
+    ]
+
+    outcomes = await asyncio.gather(*tasks)
+
+    assert not any(o.duplicate for o in outcomes)
+    async with db.connection() as conn:
+        for n in (0, 37, 99):
+            lead = await leads.find_lead(conn, "web", f"p{n}")
+            assert lead is not None
+            stored = await messages.transcript(conn, lead.id)
+            assert [m.text for m in stored if m.direction == "in"] == script
+            assert [m.seq for m in stored] == list(range(1, len(stored) + 1))
+
+
+async def test_a_retried_message_is_acknowledged_and_not_processed_again(
+    pipeline: Pipeline, db: Database
+) -> None:
+    first = await pipeline.handle(inbound("u", "m1", "Halo"))
+
+    again = await asyncio.gather(*(pipeline.handle(inbound("u", "m1", "Halo")) for _ in range(5)))
+
+    assert first.replies and not first.duplicate
+    assert all(o.duplicate and o.replies == () for o in again)
+    async with db.connection() as conn:
+        lead = await leads.find_lead(conn, "web", "u")
+        assert lead is not None
+        assert len(await messages.transcript(conn, lead.id)) == 2
+
+
+async def test_a_new_process_still_refuses_a_stored_message(db: Database) -> None:
+    flow = load_flow()
+    committer = GroupCommitter(db)
+    await committer.start()
+    await Pipeline(db, committer, flow, clock=lambda: NOW).handle(inbound("u", "m1", "Halo"))
+    restarted = Pipeline(db, committer, flow, clock=lambda: NOW)  # empty memory
+
+    outcome = await restarted.handle(inbound("u", "m1", "Halo"))
+    follow_up = await restarted.handle(inbound("u", "m2", "ya"))
+    await committer.stop()
+
+    assert outcome.duplicate
+    assert follow_up.replies[0].text == "Terima kasih! Dengan siapa saya berbicara?"
