@@ -10,7 +10,9 @@ their number behind a username arrive with no `wa_id`/`from` at all. The lead ke
 when Meta sends no BSUID (doc examples, pre-2026 traffic). The phone (`wa_id`) is kept on
 `WaInbound.wa_id` whenever Meta shares it, so storage can record it and, should the same person
 ever appear once keyed by phone and once by BSUID, find the lead by phone. `render` addresses a
-BSUID through the `recipient` field and a phone through `to`.
+BSUID through the `recipient` field and a phone through `to`; `WhatsAppSender.learn` lets the
+sender use the phone behind a BSUID whenever a webhook has shown it. SDRs are configured by
+phone, so match their replies on `WaInbound.wa_id`, not on the BSUID-based key.
 
 Lengths. Meta does not say how it counts characters, so every limit here counts UTF-16 code
 units: an emoji counts as 1 or 2, never as its 4 UTF-8 bytes, and whatever fits here also

@@ -22,7 +22,8 @@ which failures are worth retrying, how long to wait, and which are final:
 
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final, Literal
@@ -33,6 +34,9 @@ import orjson
 from bot.channels.whatsapp import (
     DEFAULT_LIST_BUTTON,
     Body,
+    StatusEvent,
+    WaEvent,
+    WaInbound,
     mark_read_body,
     render,
     render_template,
@@ -60,6 +64,7 @@ PAIR_BACKOFF_CAP: Final = 256.0
 _TRANSIENT: Final = frozenset({"131000", "131016", "131057", "1", "2"})
 _API_RATE: Final = frozenset({"4", "80007"})
 _MAX_TRACKED_RECIPIENTS: Final = 10_000
+_MAX_KNOWN_PHONES: Final = 100_000
 
 
 def within_window(last_inbound_at: datetime | None, now: datetime) -> bool:
@@ -153,6 +158,32 @@ class WhatsAppSender:
         self._paused_until = 0.0  # 130429 throttles the whole number, not one recipient
         self._pair_strikes: dict[str, int] = {}
         self._auth_alarm_raised = False
+        self._phones: OrderedDict[str, str] = OrderedDict()  # BSUID -> wa_id, most recent last
+
+    def learn(self, events: Iterable[WaEvent]) -> None:
+        """Remember which phone stands behind each BSUID seen in webhooks.
+
+        Leads are keyed on the BSUID, but sending to a phone (`to`) is the long-proven path
+        and some message kinds refuse BSUID recipients (131062). So a BSUID whose phone Meta
+        has shown us is sent to by phone; only username-only users go by `recipient`.
+        Call it from the webhook callback with every batch.
+        """
+        for event in events:
+            if isinstance(event, WaInbound):
+                user_id, wa_id = event.user_id, event.wa_id
+            elif isinstance(event, StatusEvent):
+                user_id, wa_id = event.recipient_user_id, event.recipient_id
+            else:
+                continue
+            if user_id and wa_id:
+                self._phones[user_id] = wa_id
+                self._phones.move_to_end(user_id)
+                if len(self._phones) > _MAX_KNOWN_PHONES:
+                    self._phones.popitem(last=False)
+
+    def address(self, channel_user_id: str) -> str:
+        """The phone for a BSUID when known, else the id itself."""
+        return self._phones.get(channel_user_id, channel_user_id)
 
     async def send(self, channel_user_id: str, message: OutboundMessage) -> str:
         """Send one reply (possibly several bubbles); return the wamid of the last one.
@@ -160,12 +191,13 @@ class WhatsAppSender:
         If a later bubble fails, the earlier ones have been delivered and a retry of the
         whole message repeats them.
         """
-        bodies = render(message, channel_user_id, list_button=self._list_button)
+        to = self.address(channel_user_id)
+        bodies = render(message, to, list_button=self._list_button)
         if not bodies:
             raise ValueError("whatsapp: nothing to send (empty text and no choices)")
         wamid = ""
         for body in bodies:
-            wamid = await self._post_message(channel_user_id, body)
+            wamid = await self._post_message(to, body)
         return wamid
 
     async def send_template(
@@ -178,6 +210,7 @@ class WhatsAppSender:
         button_payloads: Sequence[str] = (),
     ) -> str:
         """Send an approved template (allowed outside the 24 h window); return its wamid."""
+        to = self.address(to)
         body = render_template(to, name, language, params, button_payloads=button_payloads)
         return await self._post_message(to, body)
 

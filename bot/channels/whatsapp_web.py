@@ -105,6 +105,12 @@ def whatsapp_routes(
     return: Meta wants the 200 fast. If it raises, the events are forgotten by the dedup so
     Meta's retry is processed.
     """
+    if not verify_token or not app_secret:
+        # An empty secret would make every signature (or token) forgeable.
+        raise ValueError(
+            "whatsapp.verify_token and whatsapp.app_secret are required: set "
+            "QUALIBOT_WHATSAPP__VERIFY_TOKEN and QUALIBOT_WHATSAPP__APP_SECRET"
+        )
     seen = dedup if dedup is not None else WamidDedup()
 
     async def verify(request: web.Request) -> web.Response:

@@ -4,6 +4,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import aiohttp
 import orjson
@@ -11,11 +12,13 @@ import pytest
 from aiohttp import web
 from pytest_aiohttp import AiohttpServer
 
+from bot.channels.whatsapp import parse_envelope, to_events
 from bot.channels.whatsapp_sender import WhatsAppSender
 from bot.errors import ChannelError
 from dialogs.messages import Choice, OutboundMessage
 from tests.fakes.graph_api import DEFAULT_TOKEN, FakeGraph
 
+PAYLOADS = Path(__file__).parents[1] / "payloads" / "whatsapp"
 TO = "+6281234567890"
 OTHER = "+6289876543210"
 BSUID = "US.13491208655302741918"
@@ -113,6 +116,18 @@ async def test_bsuid_recipient_is_sent_in_the_recipient_field(
 
     [body] = graph.sent_to(BSUID)
     assert body["recipient"] == BSUID
+
+
+async def test_bsuid_with_a_known_phone_is_sent_to_the_phone(
+    sender: WhatsAppSender, graph: FakeGraph
+) -> None:
+    raw = (PAYLOADS / "text_message_bsuid_2026.json").read_bytes()
+    sender.learn(to_events(parse_envelope(raw)))
+
+    await sender.send(BSUID, OutboundMessage("Halo"))
+
+    [body] = graph.sent_to("972987654321")
+    assert "recipient" not in body
 
 
 async def test_template_arrives_with_parameters_and_payloads(

@@ -241,3 +241,11 @@ def test_dedup_is_bounded() -> None:
     assert len(dedup) == 3
     assert dedup.claim("a")
     assert not dedup.claim("e")
+
+
+@pytest.mark.parametrize(("token", "secret"), [("", SECRET), (VERIFY_TOKEN, "")])
+def test_routes_refuse_an_empty_secret_or_token(token: str, secret: str) -> None:
+    app = web.Application()
+
+    with pytest.raises(ValueError, match="QUALIBOT_WHATSAPP__"):
+        whatsapp_routes(app.router, verify_token=token, app_secret=secret, handle=Recorder())
