@@ -1,0 +1,541 @@
+"""The admin web: inbox, lead pages, handoff decisions and SDRs under /admin, behind the login.
+
+All pages live in one aiohttp sub-application whose middleware does the gatekeeping, so a page
+added later is protected by default: no session -> /admin/login (GET) or 403 (POST), and every
+POST must carry the session's CSRF token. Templates autoescape everything: prospect text is
+shown as text, never as markup, and a Content-Security-Policy without scripts backs that up.
+"""
+
+import logging
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final, get_args
+from urllib.parse import urlencode
+
+import jinja2
+from aiohttp import web
+from pydantic import ValidationError
+
+from bot.admin.auth import (
+    COOKIE_PATH,
+    LOGIN_COOKIE,
+    LOGIN_FORM_TTL,
+    SESSION_COOKIE,
+    SESSION_TTL,
+    AdminAuth,
+    AdminSession,
+)
+from bot.app import COMMITTER, DB, FLOW, SETTINGS, utc_now
+from bot.channels.whatsapp_sender import mask
+from bot.web import Handler
+from dialogs import ConversationState, Flow
+from dialogs.describe import describe_value
+from scoring import Band, Stage, score
+from storage.conversations import get_conversation
+from storage.handoffs import Decision, decide_handoff, get_handoff, get_handoff_for_lead
+from storage.handoffs import list_handoffs as list_handoff_items
+from storage.leads import funnel_counts, get_lead, list_leads, list_stage_changes
+from storage.messages import transcript
+from storage.score_events import list_score_events
+from storage.sdrs import Sdr, add_sdr, get_sdr, list_sdrs, set_active
+
+logger = logging.getLogger(__name__)
+
+PAGE_SIZE: Final = 50
+MAX_REASON_CHARS: Final = 1000
+DECISIONS: Final[tuple[str, ...]] = get_args(Decision)
+HANDOFF_STATUSES: Final = ("open", "accepted", "rejected", "won", "lost")
+STAGES: Final = frozenset(stage.value for stage in Stage)
+BANDS: Final = frozenset(band.value for band in Band)
+PUBLIC_ROUTES: Final = frozenset({"admin.login", "admin.login.submit"})
+SAFE_METHODS: Final = frozenset({"GET", "HEAD"})
+# Where a login may send the admin afterwards: admin paths only, never another site.
+_NEXT_PATH: Final = re.compile(r"^/admin(/[A-Za-z0-9_\-/]*)?$")
+_TELEGRAM_CHAT_ID: Final = re.compile(r"^-?[0-9]{1,20}$")
+_PHONE_NOISE: Final = re.compile(r"[\s\-().]")
+SECURITY_HEADERS: Final[Mapping[str, str]] = {
+    # No scripts at all: even a markup bug could not run a prospect's <script>.
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+SESSION: Final = web.RequestKey("admin_session", AdminSession)
+
+
+def when(value: datetime | None) -> str:
+    """A timestamp as admins read it: UTC, to the minute."""
+    return "" if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def templates() -> jinja2.Environment:
+    """The page templates; autoescape is on for every template, whatever its name."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("bot.admin", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,  # a typo in a template fails the tests, not silently
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["when"] = when
+    return env
+
+
+def query_string(**params: str | int | None) -> str:
+    """`?stage=sql&page=2` without the empty parameters."""
+    kept = {key: value for key, value in params.items() if value not in (None, "")}
+    return "?" + urlencode(kept) if kept else ""
+
+
+@dataclass(frozen=True, slots=True)
+class NewSdr:
+    """A validated 'add SDR' form."""
+
+    name: str
+    telegram_chat_id: str | None
+    whatsapp_number: str | None
+
+
+def parse_sdr_form(form: Mapping[str, Any]) -> tuple[NewSdr | None, list[str]]:
+    """The SDR form's values, or the problems to show next to it."""
+    name = str(form.get("name", "")).strip()
+    chat_id = str(form.get("telegram_chat_id", "")).strip()
+    number = _PHONE_NOISE.sub("", str(form.get("whatsapp_number", ""))).removeprefix("+")
+    problems = []
+    if not name or len(name) > 200:
+        problems.append("Name is required (at most 200 characters).")
+    if chat_id and not _TELEGRAM_CHAT_ID.match(chat_id):
+        problems.append("Telegram chat id must be a number, e.g. 123456789 or -1001234567890.")
+    if number.startswith("0"):
+        number = "62" + number[1:]  # a local Indonesian number; WhatsApp ids are 62...
+    if number and not (number.isdigit() and 8 <= len(number) <= 15):
+        problems.append("WhatsApp number must be 8-15 digits, e.g. 6281234567890.")
+    if problems:
+        return None, problems
+    return NewSdr(name, chat_id or None, number or None), []
+
+
+def parse_decision(form: Mapping[str, Any]) -> tuple[Decision | None, str | None, str | None]:
+    """(decision, reason, problem) from a decision form."""
+    decision = str(form.get("decision", ""))
+    reason = str(form.get("reason", "")).strip() or None
+    if decision not in DECISIONS:
+        return (
+            None,
+            None,
+            f"Unknown decision {decision!r}; expected one of {', '.join(DECISIONS)}.",
+        )
+    if reason is not None and len(reason) > MAX_REASON_CHARS:
+        return None, None, f"The reason is too long (at most {MAX_REASON_CHARS} characters)."
+    if decision == "rejected" and reason is None:
+        return None, None, "A rejection needs a reason."
+    return decision, reason, None  # type: ignore[return-value]  # checked against DECISIONS
+
+
+class AdminSite:
+    """The admin pages: request handlers over the storage reads, rendered with jinja2."""
+
+    def __init__(
+        self, auth: AdminAuth | None, env: jinja2.Environment, clock: Callable[[], datetime]
+    ) -> None:
+        self.auth = auth
+        self.env = env
+        self.clock = clock
+
+    # rendering
+
+    def render(
+        self, request: web.Request, template: str, *, status: int = 200, **context: Any
+    ) -> web.Response:
+        session = request.get(SESSION)
+        html = self.env.get_template(template).render(
+            csrf_token=session.csrf_token if session else "",
+            logged_in=session is not None,
+            **context,
+        )
+        return web.Response(text=html, status=status, content_type="text/html")
+
+    def problem(self, request: web.Request, status: int, message: str) -> web.Response:
+        return self.render(
+            request, "problem.html", status=status, status_code=status, message=message
+        )
+
+    # gatekeeping
+
+    @web.middleware
+    async def guard(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Session required except on the login page; CSRF token required on every POST."""
+        auth = self.auth
+        if auth is None:
+            return self.render(request, "disabled.html", status=503)
+        if request.match_info.route.name in PUBLIC_ROUTES:
+            return await handler(request)
+        session = auth.session_of(request.cookies.get(SESSION_COOKIE))
+        if session is None:
+            if request.method in SAFE_METHODS:
+                target = request.path if _NEXT_PATH.match(request.path) else "/admin"
+                raise web.HTTPSeeOther("/admin/login" + query_string(next=target))
+            return self.problem(request, 403, "You are not logged in. Log in at /admin/login.")
+        request[SESSION] = session
+        if request.method not in SAFE_METHODS:
+            form = await request.post()
+            if not auth.csrf_ok(session, form.get("csrf_token")):
+                logger.warning(
+                    "admin %s %s refused: missing or wrong CSRF token",
+                    request.method,
+                    request.path,
+                )
+                return self.problem(
+                    request,
+                    403,
+                    "The form's security token is missing or wrong. "
+                    "Reload the page and submit it again.",
+                )
+        return await handler(request)
+
+    # login and logout
+
+    def _login_page(
+        self, request: web.Request, *, status: int = 200, error: str = ""
+    ) -> web.Response:
+        auth = self.require_auth()
+        nonce = auth.new_login_nonce()
+        target = request.query.get("next", "/admin")
+        response = self.render(
+            request,
+            "login.html",
+            status=status,
+            login_token=auth.login_token(nonce),
+            next=target if _NEXT_PATH.match(target) else "/admin",
+            error=error,
+        )
+        response.set_cookie(
+            LOGIN_COOKIE,
+            nonce,
+            max_age=int(LOGIN_FORM_TTL.total_seconds()),
+            path=COOKIE_PATH,
+            httponly=True,
+            samesite="Lax",
+            secure=self.secure_cookies(request),
+        )
+        return response
+
+    def require_auth(self) -> AdminAuth:
+        if self.auth is None:  # pragma: no cover - guard answers before any handler runs
+            raise web.HTTPServiceUnavailable(text="admin disabled: set QUALIBOT_ADMIN_PASSWORD")
+        return self.auth
+
+    @staticmethod
+    def secure_cookies(request: web.Request) -> bool:
+        # Secure cookies would never come back over plain http (the embedded default).
+        return request.secure or request.config_dict[SETTINGS].base_url.startswith("https://")
+
+    async def login_page(self, request: web.Request) -> web.StreamResponse:
+        if self.require_auth().session_of(request.cookies.get(SESSION_COOKIE)) is not None:
+            raise web.HTTPSeeOther("/admin")
+        return self._login_page(request)
+
+    async def login(self, request: web.Request) -> web.StreamResponse:
+        auth = self.require_auth()
+        form = await request.post()
+        ip = request.remote or "unknown"
+        if not auth.login_form_ok(request.cookies.get(LOGIN_COOKIE), form.get("login_token")):
+            return self.problem(request, 403, "The login form expired. Reload it and try again.")
+        wait = auth.retry_after(ip)
+        if wait is not None:
+            logger.warning("admin login throttled for %s", ip)
+            response = self._login_page(
+                request, status=429, error="Too many failed attempts. Wait a minute and try again."
+            )
+            response.headers["Retry-After"] = str(max(1, int(wait.total_seconds()) + 1))
+            return response
+        if not auth.check_password(str(form.get("password", ""))):
+            auth.record_failure(ip)
+            logger.warning("admin login failed from %s", ip)
+            return self._login_page(request, status=401, error="Wrong password.")
+        auth.clear_failures(ip)
+        _, cookie = auth.new_session()
+        logger.info("admin logged in from %s", ip)
+        target = str(form.get("next", "/admin"))
+        response = web.HTTPSeeOther(target if _NEXT_PATH.match(target) else "/admin")
+        response.set_cookie(
+            SESSION_COOKIE,
+            cookie,
+            max_age=int(SESSION_TTL.total_seconds()),
+            path=COOKIE_PATH,
+            httponly=True,
+            samesite="Lax",
+            secure=self.secure_cookies(request),
+        )
+        response.del_cookie(LOGIN_COOKIE, path=COOKIE_PATH)
+        raise response
+
+    async def logout(self, request: web.Request) -> web.StreamResponse:
+        self.require_auth().revoke(request[SESSION])
+        response = web.HTTPSeeOther("/admin/login")
+        response.del_cookie(SESSION_COOKIE, path=COOKIE_PATH)
+        raise response
+
+    # pages
+
+    async def inbox(self, request: web.Request) -> web.StreamResponse:
+        stage = request.query.get("stage") or None
+        band = request.query.get("band") or None
+        page = request.query.get("page", "1")
+        if stage is not None and stage not in STAGES:
+            return self.problem(request, 400, f"Unknown stage {stage!r}.")
+        if band is not None and band not in BANDS:
+            return self.problem(request, 400, f"Unknown band {band!r}.")
+        if not page.isdigit() or int(page) < 1:
+            return self.problem(request, 400, f"Page must be a number from 1, not {page!r}.")
+        number = int(page)
+        async with request.config_dict[DB].connection() as conn:
+            funnel = await funnel_counts(conn)
+            leads = await list_leads(
+                conn, stage=stage, band=band, limit=PAGE_SIZE + 1, offset=(number - 1) * PAGE_SIZE
+            )
+            handoffs = await list_handoff_items(conn, status="open", limit=PAGE_SIZE)
+            sdrs = await list_sdrs(conn)
+        return self.render(
+            request,
+            "inbox.html",
+            nav="inbox",
+            funnel=[(s.value, funnel.get(s.value, 0)) for s in Stage],
+            total=sum(funnel.values()),
+            leads=leads[:PAGE_SIZE],
+            stages=[s.value for s in Stage],
+            bands=[b.value for b in Band],
+            stage=stage or "",
+            band=band or "",
+            page=number,
+            previous_page=query_string(stage=stage, band=band, page=number - 1)
+            if number > 1
+            else "",
+            next_page=query_string(stage=stage, band=band, page=number + 1)
+            if len(leads) > PAGE_SIZE
+            else "",
+            handoffs=handoffs,
+            sdr_names=_names(sdrs),
+            now=self.clock(),
+        )
+
+    async def lead(self, request: web.Request) -> web.StreamResponse:
+        lead_id = request.match_info["lead_id"]
+        flow = request.config_dict[FLOW]
+        async with request.config_dict[DB].connection() as conn:
+            lead = await get_lead(conn, lead_id)
+            if lead is None:
+                return self.problem(request, 404, f"There is no lead {lead_id}.")
+            messages = await transcript(conn, lead_id)
+            conversation = await get_conversation(conn, lead_id)
+            events = await list_score_events(conn, lead_id)
+            stages = await list_stage_changes(conn, lead_id)
+            handoff = await get_handoff_for_lead(conn, lead_id)
+            sdr = await get_sdr(conn, handoff.sdr_id) if handoff and handoff.sdr_id else None
+        now = self.clock()
+        current = score(events, now, flow.policy)
+        slots, state_problem = _slots(conversation.state_json if conversation else None, flow)
+        summary = handoff.summary if handoff and isinstance(handoff.summary, dict) else {}
+        return self.render(
+            request,
+            "lead.html",
+            nav="inbox",
+            lead=lead,
+            messages=messages,
+            slots=slots,
+            state_problem=state_problem,
+            score=current,
+            reasons=current.explain(),
+            stages=stages,
+            handoff=handoff,
+            summary=summary,
+            sdr=sdr,
+            overdue=handoff is not None and handoff.status == "open" and handoff.due_at < now,
+            now=now,
+        )
+
+    async def handoffs(self, request: web.Request) -> web.StreamResponse:
+        status = request.query.get("status") or None
+        page = request.query.get("page", "1")
+        if status is not None and status not in HANDOFF_STATUSES:
+            return self.problem(request, 400, f"Unknown handoff status {status!r}.")
+        if not page.isdigit() or int(page) < 1:
+            return self.problem(request, 400, f"Page must be a number from 1, not {page!r}.")
+        number = int(page)
+        async with request.config_dict[DB].connection() as conn:
+            items = await list_handoff_items(
+                conn, status=status, limit=PAGE_SIZE + 1, offset=(number - 1) * PAGE_SIZE
+            )
+            sdrs = await list_sdrs(conn)
+        return self.render(
+            request,
+            "handoffs.html",
+            nav="handoffs",
+            handoffs=items[:PAGE_SIZE],
+            statuses=HANDOFF_STATUSES,
+            status_filter=status or "",
+            previous_page=query_string(status=status, page=number - 1) if number > 1 else "",
+            next_page=query_string(status=status, page=number + 1)
+            if len(items) > PAGE_SIZE
+            else "",
+            sdr_names=_names(sdrs),
+            now=self.clock(),
+        )
+
+    async def decide(self, request: web.Request) -> web.StreamResponse:
+        handoff_id = request.match_info["handoff_id"]
+        form = await request.post()
+        decision, reason, problem = parse_decision(form)
+        if decision is None:
+            return self.problem(request, 400, problem or "Invalid decision.")
+        async with request.config_dict[DB].connection() as conn:
+            handoff = await get_handoff(conn, handoff_id)
+        if handoff is None:
+            return self.problem(request, 404, f"There is no handoff {handoff_id}.")
+        now = self.clock()
+        # Through the single writer, so the decision commits in line with the turns.
+        changed = await request.config_dict[COMMITTER].run(
+            lambda conn: decide_handoff(
+                conn, handoff_id, decision, by="admin", at=now, reason=reason
+            )
+        )
+        if not changed:
+            return self.problem(
+                request,
+                409,
+                f"This handoff is {handoff.status}: it cannot be marked {decision} "
+                "(accept or reject an open handoff; mark an accepted one won or lost).",
+            )
+        logger.info("admin marked handoff %s %s", handoff_id, decision)
+        if form.get("back") == "handoffs":
+            raise web.HTTPSeeOther("/admin/handoffs")
+        raise web.HTTPSeeOther(f"/admin/leads/{handoff.lead_id}")
+
+    async def sdrs(self, request: web.Request) -> web.StreamResponse:
+        async with request.config_dict[DB].connection() as conn:
+            sdrs = await list_sdrs(conn)
+        return self.render(request, "sdrs.html", nav="sdrs", sdrs=sdrs, problems=[], form={})
+
+    async def add_sdr(self, request: web.Request) -> web.StreamResponse:
+        form = await request.post()
+        new, problems = parse_sdr_form(form)
+        if new is None:
+            async with request.config_dict[DB].connection() as conn:
+                sdrs = await list_sdrs(conn)
+            entered = {
+                key: str(form.get(key, ""))
+                for key in ("name", "telegram_chat_id", "whatsapp_number")
+            }
+            return self.render(
+                request,
+                "sdrs.html",
+                status=400,
+                nav="sdrs",
+                sdrs=sdrs,
+                problems=problems,
+                form=entered,
+            )
+        now = self.clock()
+        sdr_id = await request.config_dict[COMMITTER].run(
+            lambda conn: add_sdr(
+                conn,
+                new.name,
+                now=now,
+                telegram_chat_id=new.telegram_chat_id,
+                whatsapp_number=new.whatsapp_number,
+            )
+        )
+        logger.info(
+            "admin added SDR %s (telegram %s, whatsapp %s)",
+            sdr_id,
+            mask(new.telegram_chat_id) if new.telegram_chat_id else "-",
+            mask(new.whatsapp_number) if new.whatsapp_number else "-",
+        )
+        raise web.HTTPSeeOther("/admin/sdrs")
+
+    async def set_sdr_active(self, request: web.Request) -> web.StreamResponse:
+        sdr_id = int(request.match_info["sdr_id"])
+        form = await request.post()
+        active = form.get("active")
+        if active not in ("0", "1"):
+            return self.problem(request, 400, "Field 'active' must be 0 or 1.")
+        changed = await request.config_dict[COMMITTER].run(
+            lambda conn: set_active(conn, sdr_id, active == "1")
+        )
+        if not changed:
+            return self.problem(request, 404, f"There is no SDR {sdr_id}.")
+        logger.info("admin %s SDR %s", "activated" if active == "1" else "deactivated", sdr_id)
+        raise web.HTTPSeeOther("/admin/sdrs")
+
+
+def _names(sdrs: list[Sdr]) -> dict[int, str]:
+    return {sdr.id: sdr.name for sdr in sdrs}
+
+
+@dataclass(frozen=True, slots=True)
+class SlotView:
+    """One slot as the lead page shows it."""
+
+    name: str
+    value: str
+    words: str
+    status: str
+    at: datetime
+
+
+def _slots(state_json: str | None, flow: Flow) -> tuple[list[SlotView], str]:
+    """The slots in words with the prospect's own words; a problem note if unreadable."""
+    if state_json is None:
+        return [], ""
+    try:
+        state = ConversationState.model_validate_json(state_json)
+    except ValidationError as e:
+        # A state from an older schema must not take the whole page down.
+        logger.warning("conversation state unreadable: %d problems", e.error_count())
+        return [], "The stored conversation state could not be read."
+    views = []
+    for name, slot in state.slots.items():
+        filled = slot.status == "filled" and slot.value is not None
+        value = describe_value(name, slot.value, "en", flow.question_for_slot(name))
+        views.append(
+            SlotView(name, value if filled else "unknown", slot.raw, slot.status, slot.at)
+        )
+    return views, ""
+
+
+async def _security_headers(_: web.Request, response: web.StreamResponse) -> None:
+    response.headers.update(SECURITY_HEADERS)
+
+
+def admin_routes(app: web.Application, *, clock: Callable[[], datetime] = utc_now) -> None:
+    """Mount the admin under /admin; without an admin password it only says how to enable it."""
+    password = app[SETTINGS].admin_password
+    auth = AdminAuth(password, clock=clock) if password and password.get_secret_value() else None
+    site = AdminSite(auth, templates(), clock)
+    admin = web.Application(middlewares=[site.guard])
+    admin.on_response_prepare.append(_security_headers)
+    if auth is None:
+        logger.warning("admin disabled: set QUALIBOT_ADMIN_PASSWORD to enable /admin")
+    lead_id, object_id = r"{lead_id:[A-Za-z0-9_\-]{1,64}}", r"{handoff_id:[A-Za-z0-9_\-]{1,64}}"
+    admin.router.add_get("", site.inbox, name="admin.inbox")
+    admin.router.add_get("/", site.inbox)
+    admin.router.add_get("/login", site.login_page, name="admin.login")
+    admin.router.add_post("/login", site.login, name="admin.login.submit")
+    admin.router.add_post("/logout", site.logout)
+    admin.router.add_get(f"/leads/{lead_id}", site.lead)
+    admin.router.add_get("/handoffs", site.handoffs)
+    admin.router.add_post(f"/handoffs/{object_id}/decision", site.decide)
+    admin.router.add_get("/sdrs", site.sdrs)
+    admin.router.add_post("/sdrs", site.add_sdr)
+    admin.router.add_post(r"/sdrs/{sdr_id:[0-9]{1,9}}/active", site.set_sdr_active)
+    if auth is None:
+        # Any other admin path (including unknown ones) gets the same "disabled" page.
+        admin.router.add_route("*", "/{tail:.*}", site.inbox)
+    app.add_subapp("/admin", admin)
