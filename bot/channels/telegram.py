@@ -1,0 +1,603 @@
+"""Telegram adapter: Update bytes -> TelegramEvent, OutboundMessage -> messages, TelegramSender.
+
+python-telegram-bot is the wire library (`Update.de_json` to parse, `telegram.Bot` to send),
+never the conversation framework. Decisions, so the pipeline and the README can rely on them:
+
+* **Edits are ignored.** An `edited_message` arrives after the conversation has moved on;
+  re-reading it would answer an old question twice or count one answer twice, and Telegram
+  also sends it for changes that are not text (CHANNELS.md A7). It becomes `Ignored`.
+* **Private chats only for conversations.** Group, supergroup and channel messages are
+  `Ignored` (every member of a group would otherwise become a lead). Button presses are taken
+  from any chat, because SDR handoff cards may sit in a sales group.
+* **Plain text, no parse_mode.** `OutboundMessage.text` is plain text; sent without a parse
+  mode it needs no escaping and can never fail with "can't parse entities". Telegram still
+  links URLs, e-mail addresses and phone numbers by itself.
+* **callback_data is the option id itself** when it is 1-64 UTF-8 bytes and does not start
+  with `#`; otherwise `#` + the first 16 hex digits of its SHA-256. Nothing is stored on the
+  server: `resolve_choice(choice_id, option_ids)` maps a `#` token back by hashing the
+  current question's option ids (flow option ids cannot contain `#`). A token that matches
+  nothing stays as it is and the engine re-asks, as it does for any stale button.
+* **Long texts** are split below 4096 UTF-16 code units (Telegram's count; emoji outside the
+  BMP count twice) at a paragraph, line or word boundary, never inside a code point; the
+  keyboard goes on the last part.
+"""
+
+import asyncio
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Final, Literal, Self
+
+import aiohttp
+import orjson
+from telegram import (
+    Bot,
+    CallbackQuery,
+    ChatMemberUpdated,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+    User,
+)
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+
+from bot.channels.telegram_transport import AiohttpRequest
+from bot.errors import BadPayload, ChannelError
+from dialogs.messages import Channel, Choice, InboundMessage, OutboundMessage
+
+logger = logging.getLogger(__name__)
+
+CHANNEL: Final = "telegram"
+DEFAULT_API_URL: Final = "https://api.telegram.org/bot"
+MAX_TEXT: Final = 4096  # UTF-16 code units (CHANNELS.md A8)
+MAX_CALLBACK_DATA: Final = 64  # bytes
+MAX_BUTTONS: Final = 100  # undocumented, "might be changed by Telegram"
+SHORT_LABEL: Final = 16  # labels up to this long sit two to a row
+HASH_MARK: Final = "#"
+EMPTY_TEXT: Final = "…"  # Telegram refuses an empty text, and a keyboard needs a message
+COMMANDS: Final = frozenset({"start", "stop", "help", "restart"})
+# Checked in this order: an animation also carries `document`, a photo may carry a caption.
+MEDIA: Final = (
+    "animation",
+    "sticker",
+    "photo",
+    "video_note",
+    "video",
+    "voice",
+    "audio",
+    "document",
+    "location",
+    "venue",
+    "poll",
+    "dice",
+    "game",
+    "story",
+    "contact",
+)
+
+
+# --- events ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AnsweredQuestion:
+    """The bot message whose button was pressed: its keyboard is removed once answered."""
+
+    chat_id: int
+    message_id: int
+    text: str | None  # None when Telegram no longer shows us the message
+    label: str | None  # the pressed button's text, read from the message's own keyboard
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramInbound:
+    """Something a person said or pressed, ready for the pipeline."""
+
+    update_id: int
+    message: InboundMessage
+    chat_type: str = ChatType.PRIVATE
+    callback_id: str | None = None  # answer it (TelegramSender.answer_callback)
+    question: AnsweredQuestion | None = None  # mark it (TelegramSender.mark_answered)
+
+
+@dataclass(frozen=True, slots=True)
+class Blocked:
+    """The prospect blocked the bot: mark the lead unreachable and send nothing more."""
+
+    update_id: int
+    channel_user_id: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Unblocked:
+    """The prospect unblocked the bot (or started it again after blocking)."""
+
+    update_id: int
+    channel_user_id: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Ignored:
+    """Acknowledged and dropped; `callback_id` still wants an answer to stop the spinner."""
+
+    update_id: int
+    reason: str
+    callback_id: str | None = None
+
+
+TelegramEvent = TelegramInbound | Blocked | Unblocked | Ignored
+
+
+# --- parsing --------------------------------------------------------------------------------
+
+
+def parse_update(raw: bytes, bot: Bot | None = None) -> Update:
+    """Parse a webhook body once; BadPayload (-> 400) says why when it is not an Update.
+
+    `bot` only serves PTB's shortcut methods (`update.message.reply_text`); it need not be
+    initialised.
+    """
+    if not raw.strip():
+        raise BadPayload("telegram: empty body; expected a JSON Update")
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as e:
+        raise BadPayload(f"telegram: body is not JSON: {e}") from e
+    return update_from_dict(data, bot)
+
+
+def update_from_dict(data: object, bot: Bot | None = None) -> Update:
+    """Validate one decoded Update (webhook body or getUpdates item)."""
+    if not isinstance(data, dict):
+        raise BadPayload("telegram: an Update must be a JSON object")
+    update_id = data.get("update_id")
+    if not isinstance(update_id, int) or isinstance(update_id, bool):
+        raise BadPayload("telegram: update_id is missing or not an integer")
+    try:
+        update = Update.de_json(data, bot)
+    except (TypeError, ValueError, KeyError, AttributeError) as e:
+        # e.g. Telegram's 2015 webhook-guide examples: "User.__init__() missing ... 'is_bot'"
+        raise BadPayload(f"telegram: update {update_id} does not match the Bot API: {e}") from e
+    return update
+
+
+def to_event(update: Update, *, received_at: datetime) -> TelegramEvent:
+    """Normalise one Update. `received_at` dates button presses, which carry no date."""
+    uid = update.update_id
+    if update.callback_query is not None:
+        return _from_callback(uid, update.callback_query, received_at)
+    if update.message is not None:
+        return _from_message(uid, update.message)
+    if update.my_chat_member is not None:
+        return _from_membership(uid, update.my_chat_member)
+    if update.edited_message is not None:
+        return Ignored(uid, "edited message: the conversation has moved on")
+    kind = next((k for k in Update.ALL_TYPES if getattr(update, k, None) is not None), "unknown")
+    return Ignored(uid, f"update type {kind} is not used")
+
+
+def _from_message(uid: int, message: Message) -> TelegramEvent:
+    user = message.from_user
+    if message.chat.type != ChatType.PRIVATE:
+        return Ignored(uid, f"message in a {message.chat.type} chat")
+    if user is None or user.is_bot:
+        return Ignored(uid, "message not sent by a person")
+    chat_id = message.chat.id
+    base = _inbound(user, chat_id, f"{chat_id}:{message.message_id}", message.date)
+    if message.text is not None:
+        return TelegramInbound(uid, _with_text(base, message.text))
+    contact = message.contact
+    if contact is not None and contact.user_id == user.id:
+        return TelegramInbound(uid, _replace(base, contact_phone=contact.phone_number))
+    kind = next((k for k in MEDIA if getattr(message, k, None)), None)
+    if kind is None:
+        # Service messages (pins, video chat events, "write access allowed"...).
+        return Ignored(uid, "message without text or media")
+    return TelegramInbound(uid, _replace(base, unsupported=kind))
+
+
+def _with_text(base: InboundMessage, text: str) -> InboundMessage:
+    if text.startswith("/"):
+        head, _, rest = text.partition(" ")
+        command = head[1:].partition("@")[0].lower()  # "/start@my_bot" in groups
+        if command in COMMANDS:
+            # A deep link t.me/bot?start=fb_ads arrives as "/start fb_ads" (payload 1-64 chars).
+            source = (rest.strip() or None) if command == "start" else None
+            return _replace(base, command=command, source=source)
+    return _replace(base, text=text)
+
+
+def _from_callback(uid: int, query: CallbackQuery, received_at: datetime) -> TelegramEvent:
+    if query.data is None:
+        return Ignored(uid, "callback query without data (game)", callback_id=query.id)
+    message = query.message
+    if message is None:
+        return Ignored(uid, "callback query from an inline message", callback_id=query.id)
+    chat_id = message.chat.id
+    question: AnsweredQuestion | None = None
+    if isinstance(message, Message):  # else InaccessibleMessage: too old to show us its text
+        label = _pressed_label(message, query.data)
+        question = AnsweredQuestion(chat_id, message.message_id, message.text, label)
+    else:
+        question = AnsweredQuestion(chat_id, message.message_id, None, None)
+    inbound = _replace(
+        _inbound(query.from_user, chat_id, f"cb:{query.id}", received_at), choice_id=query.data
+    )
+    return TelegramInbound(
+        uid, inbound, chat_type=message.chat.type, callback_id=query.id, question=question
+    )
+
+
+def _pressed_label(message: Message, data: str) -> str | None:
+    markup = message.reply_markup
+    if markup is None:
+        return None
+    for row in markup.inline_keyboard:
+        for button in row:
+            if button.callback_data == data:
+                return button.text
+    return None
+
+
+def _from_membership(uid: int, update: ChatMemberUpdated) -> TelegramEvent:
+    if update.chat.type != ChatType.PRIVATE:
+        return Ignored(uid, f"bot membership changed in a {update.chat.type} chat")
+    status = update.new_chat_member.status
+    user_id = str(update.chat.id)
+    if status == ChatMemberStatus.BANNED:  # "kicked": the user blocked the bot
+        return Blocked(uid, user_id, update.date)
+    if status == ChatMemberStatus.MEMBER:
+        return Unblocked(uid, user_id, update.date)
+    return Ignored(uid, f"bot membership status {status}")
+
+
+def _inbound(user: User, chat_id: int, message_id: str, sent_at: datetime) -> InboundMessage:
+    name = " ".join(part for part in (user.first_name, user.last_name) if part).strip()
+    return InboundMessage(
+        channel=Channel.TELEGRAM,
+        channel_user_id=str(chat_id),
+        message_id=message_id,
+        sent_at=sent_at,
+        language_hint=user.language_code or None,
+        profile_name=name or None,
+    )
+
+
+def _replace(
+    base: InboundMessage,
+    *,
+    text: str = "",
+    choice_id: str | None = None,
+    unsupported: str | None = None,
+    command: str | None = None,
+    source: str | None = None,
+    contact_phone: str | None = None,
+) -> InboundMessage:
+    # dataclasses.replace() on a slotted frozen dataclass is ~3x slower than this.
+    return InboundMessage(
+        channel=base.channel,
+        channel_user_id=base.channel_user_id,
+        message_id=base.message_id,
+        sent_at=base.sent_at,
+        text=text,
+        choice_id=choice_id,
+        language_hint=base.language_hint,
+        unsupported=unsupported,
+        command=command,
+        source=source,
+        contact_phone=contact_phone,
+        profile_name=base.profile_name,
+    )
+
+
+# --- callback data --------------------------------------------------------------------------
+
+
+def callback_data(choice_id: str) -> str:
+    """The option id when it fits 1-64 bytes, else a stable `#` token (see module doc)."""
+    size = len(choice_id.encode())
+    if 1 <= size <= MAX_CALLBACK_DATA and not choice_id.startswith(HASH_MARK):
+        return choice_id
+    return HASH_MARK + hashlib.sha256(choice_id.encode()).hexdigest()[:16]
+
+
+def resolve_choice(choice_id: str, option_ids: Iterable[str]) -> str:
+    """Map a `#` token back to the option id it was made from; anything else is returned."""
+    if not choice_id.startswith(HASH_MARK):
+        return choice_id
+    for option_id in option_ids:
+        if callback_data(option_id) == choice_id:
+            return option_id
+    return choice_id
+
+
+# --- rendering ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedMessage:
+    """One sendMessage: plain text (no parse_mode) and maybe an inline keyboard."""
+
+    text: str
+    reply_markup: InlineKeyboardMarkup | None = None
+
+
+def render(message: OutboundMessage) -> list[RenderedMessage]:
+    """Split the text to fit and put the choices, as an inline keyboard, on the last part."""
+    chunks = split_text(message.text)
+    markup = keyboard(message.choices)
+    if not chunks:
+        if markup is None:
+            return []
+        chunks = [EMPTY_TEXT]
+    rendered = [RenderedMessage(chunk) for chunk in chunks[:-1]]
+    rendered.append(RenderedMessage(chunks[-1], markup))
+    return rendered
+
+
+def keyboard(choices: Sequence[Choice]) -> InlineKeyboardMarkup | None:
+    """One button per row, or two when every label is short (they stay readable on phones)."""
+    if not choices:
+        return None
+    if len(choices) > MAX_BUTTONS:
+        logger.warning("telegram: %d choices, only the first %d shown", len(choices), MAX_BUTTONS)
+        choices = choices[:MAX_BUTTONS]
+    buttons = [
+        InlineKeyboardButton(c.label.strip() or c.id, callback_data=callback_data(c.id))
+        for c in choices
+    ]
+    per_row = 2 if len(buttons) > 2 and all(len(b.text) <= SHORT_LABEL for b in buttons) else 1
+    return InlineKeyboardMarkup(
+        [buttons[i : i + per_row] for i in range(0, len(buttons), per_row)]
+    )
+
+
+def utf16_len(text: str) -> int:
+    """Telegram counts text length in UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Non-empty parts of at most `limit` UTF-16 units, cut at the best boundary available."""
+    rest = text.strip()  # Telegram trims anyway; an all-blank part would be refused
+    chunks: list[str] = []
+    while utf16_len(rest) > limit:
+        fit = limit
+        while utf16_len(rest[:fit]) > limit:  # astral characters count twice
+            fit -= max(1, (utf16_len(rest[:fit]) - limit) // 2)
+        window = rest[:fit]
+        cut = fit
+        for separator in ("\n\n", "\n", " "):
+            at = window.rfind(separator)
+            if at > fit // 4:  # not so early that we make a tiny part
+                cut = at + len(separator)
+                break
+        head, rest = rest[:cut].rstrip(), rest[cut:].lstrip()
+        if head:
+            chunks.append(head)
+    if rest:
+        chunks.append(rest)
+    return chunks
+
+
+# --- rate limiting --------------------------------------------------------------------------
+
+
+class RateLimiter:
+    """Telegram's flood limits as two token buckets: per chat and for the whole bot.
+
+    FAQ guidance (CHANNELS.md A8): about 1 message/s per chat with short bursts allowed, about
+    30/s overall. GCRA-style: one timestamp per bucket, O(1) per send, so it is cheap enough
+    to leave on. Waiting happens here, before the call; a 429 that still comes back becomes a
+    ChannelError with `retry_after` for the outbox.
+    """
+
+    def __init__(
+        self,
+        *,
+        per_second: float = 30.0,
+        burst: int = 30,
+        per_chat_per_second: float = 1.0,
+        chat_burst: int = 3,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._interval = 1.0 / per_second
+        self._burst = burst
+        self._chat_interval = 1.0 / per_chat_per_second
+        self._chat_burst = chat_burst
+        self._monotonic = monotonic
+        self._global = 0.0
+        self._chats: dict[str, float] = {}
+
+    def reserve(self, chat: str) -> float:
+        """Book the next slot for `chat`; return the seconds to wait before sending."""
+        now = self._monotonic()
+        wait_all, self._global = _gcra(self._global, now, self._interval, self._burst)
+        wait_chat, self._chats[chat] = _gcra(
+            self._chats.get(chat, now), now, self._chat_interval, self._chat_burst
+        )
+        if len(self._chats) > 10_000:  # forget chats whose bucket is full again
+            self._chats = {k: t for k, t in self._chats.items() if t > now}
+        return max(wait_all, wait_chat)
+
+    async def acquire(self, chat: str) -> None:
+        wait = self.reserve(chat)
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+
+def _gcra(tat: float, now: float, interval: float, burst: int) -> tuple[float, float]:
+    """(seconds to wait, new theoretical arrival time) for one more event."""
+    tat = max(tat, now)
+    wait = max(0.0, tat - now - (burst - 1) * interval)
+    return wait, tat + interval
+
+
+# --- sending --------------------------------------------------------------------------------
+
+ErrorCode = Literal[
+    "retry_after",
+    "forbidden",
+    "invalid_token",
+    "bad_request",
+    "chat_migrated",
+    "timeout",
+    "network",
+    "telegram",
+]
+
+
+def channel_error(e: TelegramError) -> ChannelError:
+    """Translate PTB's error tree at the boundary; the outbox reads `permanent`/`retry_after`.
+
+    | PTB error        | permanent | retry_after | code          |
+    |------------------|-----------|-------------|---------------|
+    | RetryAfter (429) | no        | its seconds | retry_after   |
+    | Forbidden (403)  | yes       | -           | forbidden     |
+    | InvalidToken     | yes       | -           | invalid_token |
+    | BadRequest (400) | yes       | -           | bad_request   |
+    | ChatMigrated     | yes       | -           | chat_migrated |
+    | TimedOut         | no        | None        | timeout       |
+    | NetworkError/5xx | no        | None        | network       |
+    """
+    code: ErrorCode
+    if isinstance(e, RetryAfter):
+        wait = e.retry_after  # int | timedelta; a timedelta once PTB_TIMEDELTA=1
+        seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+        return ChannelError(CHANNEL, str(e), retry_after=seconds, code="retry_after")
+    if isinstance(e, Forbidden):
+        return ChannelError(CHANNEL, e.message, permanent=True, code="forbidden")
+    if isinstance(e, InvalidToken):
+        return ChannelError(CHANNEL, e.message, permanent=True, code="invalid_token")
+    if isinstance(e, BadRequest):
+        return ChannelError(CHANNEL, e.message, permanent=True, code="bad_request")
+    if isinstance(e, ChatMigrated):
+        message = f"group moved to chat {e.new_chat_id}: update the configured chat id"
+        return ChannelError(CHANNEL, message, permanent=True, code="chat_migrated")
+    if isinstance(e, TimedOut):
+        return ChannelError(CHANNEL, e.message, code="timeout")
+    code = "network" if isinstance(e, NetworkError) else "telegram"
+    return ChannelError(CHANNEL, e.message, code=code)
+
+
+def _not_modified(e: BadRequest) -> bool:
+    # A double press or a retried edit: the message already shows what we wanted.
+    return "message is not modified" in e.message.lower()
+
+
+class TelegramSender:
+    """Implements the Sender port on `telegram.Bot`; raises ChannelError only."""
+
+    def __init__(self, bot: Bot, *, limiter: RateLimiter | None = None) -> None:
+        self.bot = bot
+        self._limiter = limiter  # None: no client-side throttling (benchmarks, tests)
+
+    @classmethod
+    def create(
+        cls,
+        token: str,
+        session: aiohttp.ClientSession,
+        *,
+        api_url: str = DEFAULT_API_URL,
+        limiter: RateLimiter | None = None,
+    ) -> Self:
+        """A sender on the app's shared session. Call `start()` before use, `close()` after."""
+        request = AiohttpRequest(session)
+        # Long polls use a second request object, as PTB expects; both borrow one session.
+        bot = Bot(token, base_url=api_url, request=request, get_updates_request=request)
+        return cls(bot, limiter=limiter)
+
+    async def start(self) -> None:
+        """Check the token with getMe (PTB's `initialize`), so a bad one fails at start-up."""
+        try:
+            await self.bot.initialize()
+        except TelegramError as e:
+            raise channel_error(e) from e
+
+    async def close(self) -> None:
+        await self.bot.shutdown()  # closes no session: AiohttpRequest borrows the app's
+
+    async def send(self, channel_user_id: str, message: OutboundMessage) -> str:
+        """Send every part of `message`; return the id of the last one (it holds the keyboard).
+
+        A failure after some parts went out raises; a retry sends those parts again.
+        """
+        chat_id = int(channel_user_id)
+        sent_id = ""
+        for part in render(message):
+            if self._limiter is not None:
+                await self._limiter.acquire(channel_user_id)
+            try:
+                sent = await self.bot.send_message(
+                    chat_id, part.text, reply_markup=part.reply_markup
+                )
+            except TelegramError as e:
+                raise channel_error(e) from e
+            sent_id = str(sent.message_id)
+        return sent_id
+
+    async def answer_callback(self, callback_id: str, text: str | None = None) -> bool:
+        """Stop the button's spinner. Best effort: False when Telegram refused.
+
+        A refusal is not worth a retry: queries expire after 150 s and the spinner stops on
+        its own; nothing the prospect needs is lost.
+        """
+        try:
+            return await self.bot.answer_callback_query(callback_id, text=text)
+        except TelegramError as e:
+            logger.warning("telegram: answerCallbackQuery %s failed: %s", callback_id, e)
+            return False
+
+    async def mark_answered(self, question: AnsweredQuestion) -> None:
+        """Remove the answered question's keyboard and show the choice as "✓ label"."""
+        if question.text is not None and question.label:
+            text = f"{question.text}\n\n✓ {question.label}"
+            if utf16_len(text) <= MAX_TEXT:
+                await self.edit_text(question.chat_id, question.message_id, text)
+                return
+        await self.remove_keyboard(question.chat_id, question.message_id)
+
+    async def edit_text(
+        self, chat_id: int, message_id: int, text: str, choices: Sequence[Choice] = ()
+    ) -> None:
+        """Replace a message's text and keyboard (no choices: the keyboard goes)."""
+        # One message cannot be split: an over-long edit keeps its first part and an ellipsis.
+        parts = split_text(text) or [EMPTY_TEXT]
+        body = parts[0] if len(parts) == 1 else split_text(text, MAX_TEXT - 1)[0] + "…"
+        try:
+            await self.bot.edit_message_text(
+                body,
+                chat_id=chat_id,
+                message_id=message_id,
+                reply_markup=keyboard(choices),
+            )
+        except BadRequest as e:
+            if not _not_modified(e):
+                raise channel_error(e) from e
+        except TelegramError as e:
+            raise channel_error(e) from e
+
+    async def remove_keyboard(self, chat_id: int, message_id: int) -> None:
+        try:
+            await self.bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id)
+        except BadRequest as e:
+            if not _not_modified(e):
+                raise channel_error(e) from e
+        except TelegramError as e:
+            raise channel_error(e) from e
