@@ -504,7 +504,7 @@ def _row(choice: Choice) -> Body:
 
 
 def _list(to: str, body: str, choices: Sequence[Choice], button: str) -> Body:
-    label = fit(one_line(button), MAX_LIST_BUTTON)
+    label = fit(one_line(button) or DEFAULT_LIST_BUTTON, MAX_LIST_BUTTON)
     section = {"title": fit(label, MAX_SECTION_TITLE), "rows": [_row(c) for c in choices]}
     interactive = {
         "type": "list",

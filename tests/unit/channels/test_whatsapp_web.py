@@ -1,6 +1,6 @@
 """Webhook routes over HTTP: handshake, signature before parsing, dedup, size limit, batches."""
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -9,7 +9,7 @@ from pytest_aiohttp import AiohttpClient
 
 from bot.channels.whatsapp import StatusEvent, WaEvent, WaInbound
 from bot.channels.whatsapp_web import WamidDedup, whatsapp_routes
-from bot.errors import BadPayload, ForgedRequest
+from bot.web import errors_middleware
 from tests.fakes.graph_api import (
     AppClient,
     signed_post,
@@ -46,19 +46,6 @@ class Recorder:
         return [e for batch in self.batches for e in batch]
 
 
-@web.middleware
-async def errors(
-    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-) -> web.StreamResponse:
-    """Stand-in for bot/web.py's mapping (STYLE.md, Errors 4)."""
-    try:
-        return await handler(request)
-    except ForgedRequest as e:
-        return web.Response(status=401, text=str(e))
-    except BadPayload as e:
-        return web.Response(status=400, text=str(e))
-
-
 @pytest.fixture
 def recorder() -> Recorder:
     return Recorder()
@@ -66,7 +53,7 @@ def recorder() -> Recorder:
 
 @pytest.fixture
 async def client(aiohttp_client: AiohttpClient, recorder: Recorder) -> AppClient:
-    app = web.Application(middlewares=[errors])
+    app = web.Application(middlewares=[errors_middleware])
     whatsapp_routes(
         app.router,
         verify_token=VERIFY_TOKEN,
