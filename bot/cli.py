@@ -74,17 +74,14 @@ def _settings(args: argparse.Namespace) -> "Settings":
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import logging
-
     from aiohttp import web
 
     from bot.app import build_app
+    from bot.logs import setup_logging
     from dialogs import FlowErrors
 
     settings = _settings(args)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    setup_logging()
     try:
         app = build_app(settings)
     except FlowErrors as e:
