@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Final
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 TARGET_RATE: Final = 0.38
@@ -73,6 +74,9 @@ TRUE_EFFECTS: Final[dict[str, dict[str, float]]] = {
     "time_on_site": {"per_log_minute": 0.35},
     "email_opened": {"opened": 0.6},
     "budget_idr": {"per_log10_idr_above_7": 0.8, "missing": -0.4},
+    # Not additive, as in real funnels: an additive points table cannot express these, so
+    # gradient boosting has something to find that the table does not.
+    "interactions": {"demo_by_decision_maker": 0.8, "long_visit_after_15_min": -0.6},
 }
 
 
@@ -81,11 +85,12 @@ def generate_leads(rows: int = 9000, *, seed: int = 0, leak: bool = True) -> pd.
     rng = np.random.default_rng(seed)
     data: dict[str, object] = {"lead_id": [f"L{seed:02d}-{i:06d}" for i in range(rows)]}
     logit = np.zeros(rows)
+    chosen: dict[str, npt.NDArray[np.object_]] = {}
     for column, levels in CATEGORIES.items():
         names = list(levels)
         shares = np.array([share for _, share in levels.values()])
         picks = rng.choice(len(names), size=rows, p=shares / shares.sum())
-        data[column] = np.array(names, dtype=object)[picks]
+        data[column] = chosen[column] = np.array(names, dtype=object)[picks]
         logit += np.array([effect for effect, _ in levels.values()])[picks]
 
     size = np.round(10 ** rng.normal(1.9, 0.7, rows)).clip(1, 20000)
@@ -99,6 +104,10 @@ def generate_leads(rows: int = 9000, *, seed: int = 0, leak: bool = True) -> pd.
     minutes = np.exp(rng.normal(1.2, 0.9, rows))
     data["time_on_site"] = np.round(minutes * 60).astype(int)  # seconds, as analytics export it
     logit += 0.35 * (np.log(minutes) - 1.2)
+
+    decision_maker = np.isin(chosen["role"], ["owner", "director"])
+    logit += 0.8 * (decision_maker & (chosen["asked_demo"] == "yes"))
+    logit -= 0.6 * (minutes > 15)  # an idle tab, not interest
 
     opened = rng.random(rows) < 0.45
     data["email_opened"] = opened.astype(int)

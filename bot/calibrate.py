@@ -7,6 +7,7 @@ scikit-learn and tqdm (the `calibrate` extra) are imported only when a command r
 """
 
 import argparse
+import importlib.util
 import json
 import math
 import re
@@ -85,10 +86,10 @@ def _outcome_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_calibrate(args: argparse.Namespace) -> int:
     """`qualibot calibrate`: fit, report, and optionally write the points table."""
-    try:
-        from scoring import calibration
-    except ImportError:
+    if not has_calibrate_extra():
         return _fail("calibrate", EXTRA_HINT)
+    from scoring import calibration
+
     try:
         frame = _read_outcomes(args.outcomes)
         with _progress(args.folds + 1) as tick:
@@ -108,10 +109,10 @@ def run_calibrate(args: argparse.Namespace) -> int:
 
 def run_report(args: argparse.Namespace) -> int:
     """`qualibot scoring report`: evaluate a flow's existing points against outcomes."""
-    try:
-        from scoring import calibration
-    except ImportError:
+    if not has_calibrate_extra():
         return _fail("scoring report", EXTRA_HINT)
+    from scoring import calibration
+
     try:
         base, rules, thresholds, source = _read_points(args.flow)
         frame = _read_outcomes(args.outcomes)
@@ -134,6 +135,11 @@ def run_report(args: argparse.Namespace) -> int:
         ]
         _out("\n".join(lines))
     return 0
+
+
+def has_calibrate_extra() -> bool:
+    """Whether pandas, scikit-learn and tqdm are importable (found, not imported: it is quick)."""
+    return all(importlib.util.find_spec(name) for name in ("numpy", "pandas", "sklearn", "tqdm"))
 
 
 def rules_yaml(result: "Calibration", *, source: str) -> str:
@@ -212,7 +218,7 @@ def _read_points(path: Path | None) -> tuple[int, tuple[FitRule, ...], BandThres
         from dialogs import BUNDLED_FLOW
 
         path = BUNDLED_FLOW
-    file = path
+    file: Path = path
     try:
         text = file.read_text(encoding="utf-8")
         document = yaml.safe_load(text)

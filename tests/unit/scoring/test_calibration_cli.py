@@ -1,6 +1,7 @@
 """`qualibot calibrate` and `qualibot scoring report` through the real command line."""
 
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -220,3 +221,18 @@ def test_report_prints_auc_and_bands_of_hand_set_points(
     assert code == 0
     assert "base 30, 3 rules" in out
     assert "Hot (>= 80)" in out
+
+
+@pytest.mark.parametrize("command", [["calibrate"], ["scoring", "report"]])
+def test_without_the_calibrate_extra_the_commands_say_how_to_install_it(
+    command: list[str],
+    leads_csv: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setitem(sys.modules, "sklearn", None)  # what import sees when it is missing
+
+    code, _, err = run(capsys, *command, "--outcomes", leads_csv, "--target", "converted")
+
+    assert code == 2
+    assert "pip install 'qualibot[calibrate]'" in err
