@@ -1,0 +1,118 @@
+"""Intents a prospect may voice at any point: price, demo, human, stop, erase, restart, help, language.
+
+False positives cost more than misses here (a wrong `stop` ends the conversation), so the
+bare command words (`stop`, `help`, `english`, `restart`) count only when they are most of the
+message (at most `_SHORT` words), while explicit phrases ("jangan hubungi saya lagi",
+"delete my data") count anywhere. A negated request ("tidak perlu demo") is not a request.
+"""
+
+import re
+from typing import Final
+
+from dialogs.extract.text import normalize
+from dialogs.slots import Intent
+
+_SHORT: Final = 4
+_NEGATION: Final = re.compile(
+    r"\b(?:tidak|belum|jangan|no|not|don'?t|without|tanpa)\s+(?:\w+\s+)?$"
+)
+
+_PATTERNS: Final[dict[Intent, re.Pattern[str]]] = {
+    Intent.PRICE: re.compile(
+        r"\bberapa\b.{0,20}\b(?:harga|biaya|tarif|price|cost)|"
+        r"\b(?:harga|biaya|tarif)(?:nya)?\b.{0,20}\b(?:berapa|berapaan)\b|"
+        r"\b(?:harga|harganya|biayanya|tarifnya|price|pricing)\s*\?|"
+        r"\bhow much\b|\bpricing\b|\bprice ?list\b|\bdaftar harga\b|\bpricelist\b|"
+        r"\b(?:minta|info|cek|kirim|kasih tahu|tahu|lihat)\s+(?:info\s+)?(?:harga|biaya|pricing|price)|"
+        r"\bwhat(?:'s| is) the (?:price|cost)\b|\bkena berapa\b|\bberapaan\b|"
+        r"\bmahal (?:tidak|nggak)\b|\b(?:minta|kirim)\s+penawaran\b|\bquotation\b|"
+        r"^(?:harga|harganya|price|pricing|biaya|biayanya|prices)"
+        r"(?: (?:nya|dong|donk|please|kak|min|gan|sis|bro|pak|bu))*[?!.]*$"
+    ),
+    Intent.DEMO: re.compile(
+        r"\bdemo\b|\bfree trial\b|\btrial\b|\bcoba gratis\b|\buji ?coba\b|\bcobain\b|"
+        r"\bbisa dicoba\b|\bpresentasi produk\b|\bwalk ?through\b|\bproof of concept\b|\bpoc\b"
+    ),
+    Intent.HUMAN: re.compile(
+        r"\b(?:ngobrol|bicara|berbicara|chat|ngomong|telepon|telpon|call|hubungi|hubungkan|"
+        r"sambungkan|connect|talk|speak|ketemu|meeting|dihubungi|ditelepon|ditelpon)\b"
+        r"(?:\s+\w+){0,3}?\s+(?:sales|salesnya|cs|orang|manusia|admin|human|person|agent|"
+        r"agen|representative|rep|marketing|customer service|someone|sdr|tim sales)\b|"
+        r"\b(?:real person|live agent|real human|human agent|orang beneran|orang asli)\b|"
+        r"\b(?:minta|tolong)\s+(?:di)?(?:telepon|telpon|hubungi|call)\b|\bcall me\b|"
+        r"\bhubungi saya\b|\bbukan bot\b|\bare you a bot\b"
+    ),
+    Intent.STOP: re.compile(
+        r"\bjangan (?:hubungi|kirim|chat|telepon|telpon|sms|wa)\w*(?:\s+\w+){0,2}\s+lagi\b|"
+        r"\btidak mau (?:di)?(?:hubungi|kontak|chat)\w*\b|"
+        r"\b(?:stop|berhenti)\s+(?:kirim|hubungi|chat|spam|messaging|texting|contacting|"
+        r"sending|menghubungi|mengirim)\w*\b|\bunsubscribe\b|\bunsub\b|\bopt[- ]?out\b|"
+        r"\bremove me\b|\bleave me alone\b|\bdon'?t (?:contact|message|text) me\b"
+    ),
+    Intent.ERASE: re.compile(
+        r"\bhapus\s+(?:semua\s+)?(?:data|nomor|nomer|akun|informasi|info)\b|"
+        r"\b(?:delete|erase|remove|wipe)\s+(?:all\s+)?(?:of\s+)?(?:my|our)\s+"
+        r"(?:data|info|information|details|account|number)\b|\bright to be forgotten\b|"
+        r"\bdata (?:saya|kami)\s+(?:di)?hapus\b"
+    ),
+    Intent.RESTART: re.compile(
+        r"\bulang(?:i)? dari awal\b|\bmulai (?:lagi|ulang|dari awal)\b|\bdari awal lagi\b|"
+        r"\bstart over\b|\bstart again\b|\bbegin again\b|\bulang lagi\b"
+    ),
+    Intent.HELP: re.compile(
+        r"\bbantuan\b|\btolong jelaskan\b|\bjelaskan dulu\b|\bmaksudnya apa\b|\bapa maksudnya\b|"
+        r"\btidak (?:mengerti|ngerti|paham)\b|\bbingung\b|\bwhat do you mean\b|"
+        r"\bi don'?t understand\b|\bhow does (?:this|it) work\b|^/help\b|^\?+$"
+    ),
+    Intent.LANGUAGE_EN: re.compile(
+        r"\b(?:in|speak|use|pakai|pake|bahasa)\s+(?:english|inggris)\b|"
+        r"\benglish (?:please|pls|plz|only|aja|saja)\b|\bcan we (?:talk|chat) in english\b"
+    ),
+    Intent.LANGUAGE_ID: re.compile(
+        r"\bbahasa indonesia\b|\b(?:pakai|pake) bahasa (?:aja|saja)\b|\bbahasa (?:aja|saja)\b|"
+        r"\bin (?:indonesian|bahasa)\b|\bindonesian please\b|\bbhs indonesia\b|"
+        r"\bindo (?:aja|saja)\b|\bspeak indonesian\b"
+    ),
+}
+# Command words that count only when they are (most of) the message.
+# (pattern, at most this many words in the message)
+_SHORT_WORDS: Final[dict[Intent, tuple[re.Pattern[str], int]]] = {
+    Intent.STOP: (re.compile(r"\b(?:stop|berhenti|udahan|sudahan)\b"), _SHORT),
+    Intent.HELP: (re.compile(r"\b(?:help|bantu|halp)\b"), _SHORT),
+    Intent.RESTART: (re.compile(r"\b(?:restart|reset)\b"), _SHORT),
+    Intent.LANGUAGE_EN: (re.compile(r"\b(?:english|inggris|eng)\b"), 2),
+    Intent.LANGUAGE_ID: (re.compile(r"\b(?:indonesia|indonesian|indo|bahasa)\b"), 2),
+}
+# "non-stop", "bus stop", "tidak berhenti": the word is there, the intent is not.
+_STOP_FALSE: Final = re.compile(r"non-?stop|bus stop|stop ?kontak|tidak (?:ber)?henti|tanpa henti")
+_WORDS: Final = re.compile(r"[^\W_]+")
+
+
+def _negated(text: str, start: int) -> bool:
+    return _NEGATION.search(text[max(0, start - 24) : start]) is not None
+
+
+def intents_in(norm: str) -> frozenset[Intent]:
+    """Intents in already-normalised text."""
+    found: set[Intent] = set()
+    for intent, pattern in _PATTERNS.items():
+        match = pattern.search(norm)
+        if match is not None and not (intent is Intent.DEMO and _negated(norm, match.start())):
+            found.add(intent)
+    words = len(_WORDS.findall(norm))
+    for intent, (pattern, most) in _SHORT_WORDS.items():
+        if words <= most:
+            match = pattern.search(norm)
+            if match is not None and not _negated(norm, match.start()):
+                found.add(intent)
+    if Intent.STOP in found and _STOP_FALSE.search(norm):
+        found.discard(Intent.STOP)
+    if Intent.LANGUAGE_EN in found and Intent.LANGUAGE_ID in found:
+        # "bahasa inggris" names a language with the Indonesian word for language
+        found.discard(Intent.LANGUAGE_ID)
+    return frozenset(found)
+
+
+def detect_intents(text: str) -> frozenset[Intent]:
+    """Every intent voiced in `text` (often none)."""
+    return intents_in(normalize(text))

@@ -1,0 +1,376 @@
+"""Budget amounts in free text: Rupiah shorthand, other currencies, ranges, periods and status.
+
+Rules that are decisions rather than facts (documented here because callers rely on them):
+
+* Amounts are integers in IDR unless a currency is written (`$`, USD, SGD, EUR, MYR ...).
+* `rb/ribu/k` = 10^3, `jt/juta/jeti` = 10^6, `M/miliar/milyar` = 10^9 for Rupiah; with a
+  foreign currency `M`/`m` is a million. `1.5M` (English decimal point + M, no foreign
+  currency) is ambiguous between 1.5 miliar and 1.5 million: the Budget has
+  `ambiguous=True`, `min=max=None` and both readings in `alternatives`, miliar first.
+* A bare number (no unit, no currency) is money only when the budget was asked
+  (`expecting=True`) or a budget word is next to it and it is at least Rp 100.000. When the
+  budget was asked and the bare number is small ("50"), the Budget is ambiguous:
+  n < 1000 -> alternatives (n juta,) plus n miliar when n < 10; 1000 <= n < 100000 ->
+  (n ribu, n rupiah). Larger bare numbers are taken as Rupiah.
+* `period` is None when the prospect did not say (not assumed to be one-time).
+"""
+
+import re
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from typing import Final
+
+from dialogs.extract.contact import EMAIL_RE, phone_spans
+from dialogs.extract.text import NUMBER, normalize, read_number
+from dialogs.slots import Budget, BudgetStatus, Period
+
+_CURRENCIES: Final[dict[str, str]] = {
+    "rp": "IDR",
+    "rp.": "IDR",
+    "idr": "IDR",
+    "rupiah": "IDR",
+    "$": "USD",
+    "us$": "USD",
+    "usd": "USD",
+    "dollar": "USD",
+    "dollars": "USD",
+    "dolar": "USD",
+    "sgd": "SGD",
+    "s$": "SGD",
+    "eur": "EUR",
+    "€": "EUR",
+    "euro": "EUR",
+    "myr": "MYR",
+    "rm": "MYR",
+    "ringgit": "MYR",
+    "aud": "AUD",
+    "a$": "AUD",
+}
+_THOUSAND, _MILLION, _BILLION = 10**3, 10**6, 10**9
+_UNITS: Final[dict[str, int]] = {
+    "rb": _THOUSAND,
+    "ribu": _THOUSAND,
+    "k": _THOUSAND,
+    "jt": _MILLION,
+    "juta": _MILLION,
+    "jeti": _MILLION,
+    "mio": _MILLION,
+    "mil": _MILLION,
+    "mn": _MILLION,
+    "million": _MILLION,
+    "m": _BILLION,  # Rupiah reading; a foreign currency turns it into a million
+    "miliar": _BILLION,
+    "milyar": _BILLION,
+    "b": _BILLION,
+    "bn": _BILLION,
+    "billion": _BILLION,
+    "t": 10**12,
+    "triliun": 10**12,
+    "trilyun": 10**12,
+}
+_WORD_DIGITS: Final[dict[str, int]] = {
+    "se": 1, "satu": 1, "dua": 2, "tiga": 3, "empat": 4, "lima": 5,
+    "enam": 6, "tujuh": 7, "delapan": 8, "sembilan": 9,
+}  # fmt: skip
+
+_AMOUNT_RE: Final = re.compile(
+    r"(?<![\w.,])(?:(?P<cur1>rp\.?|idr|us\$|usd|sgd|s\$|a\$|\$|eur|€|myr|rm|aud)\s?)?"
+    rf"(?P<num>{NUMBER})\s?"
+    r"(?P<unit>ribu|rb|juta|jt|jeti|miliar|milyar|million|mio|mil|mn|billion|bn|b|"
+    r"triliun|trilyun|t|k|m)?(?P<an>-?an)?"
+    r"(?:\s?(?P<cur2>rupiah|idr|usd|dollars?|dolar|sgd|eur|euro|myr|ringgit))?(?![\w$€])"
+)
+_WORD_AMOUNT_RE: Final = re.compile(
+    r"\b(?:(?P<half>setengah)\s?|(?P<digit>se|satu|dua|tiga|empat|lima|enam|tujuh|delapan|"
+    r"sembilan)\s?(?P<scale>puluh|ratus)?\s?)(?P<unit>juta|jt|miliar|milyar|ribu|rb|m)(?P<an>an)?\b"
+)
+_SLANG_AMOUNTS: Final[dict[str, int]] = {"gopek": 500, "goceng": 5_000, "ceban": 10_000}
+_SLANG_RE: Final = re.compile(r"\b(gopek|goceng|ceban)\b")
+
+_COUNT_NOUN: Final = re.compile(
+    r"\s*(?:orang|users?|pengguna|akun|seats?|lisensi|licen[cs]es?|karyawan|pegawai|employees?|"
+    r"staff?|pelanggan|customers?|klien|clients?|followers?|pengikut|transaksi|transactions?|"
+    r"pesan|messages?|chats?|kontak|contacts?|leads?|units?|pcs|produk|sku|views?|visitors?|"
+    r"pengunjung|member|anggota|siswa|murid|pasien|outlet|cabang|toko|stores?|branch(?:es)?|"
+    r"orders?|pesanan|agen|agents?|bulan|minggu|pekan|hari|tahun|months?|weeks?|days?|years?|"
+    r"jam|hours?|menit|minutes?|kali|x|%|persen|percent|tanggal|lantai|gb|mb)\b"
+)
+_RANGE_SEP: Final = re.compile(
+    r"\s*(?:-|–|—|~|s/d|s\.d\.?|sd|sampai(?: dengan)?|hingga|ke|to|until|atau|or|dan|and)\s*"
+)
+_MAX_BEFORE: Final = re.compile(
+    r"(?:maksimal|maksimum|maks|max|paling mahal|paling banyak|paling tinggi|paling|under|"
+    r"di ?bawah|kurang dari|tidak sampai|tidak lebih dari|tidak lebih|tidak boleh lebih dari|"
+    r"up to|upto|sampai|hingga|at most|no more than|less than|below|not more than|<|≤)"
+    r"\s*(?:dari\s*)?$"
+)
+_MIN_BEFORE: Final = re.compile(
+    r"(?:minimal|minimum|min|paling sedikit|paling murah|paling rendah|di ?atas|lebih dari|"
+    r"at least|above|over|more than|mulai dari|mulai|starting (?:at|from)|>|≥)\s*(?:dari\s*)?$"
+)
+_APPROX_BEFORE: Final = re.compile(
+    r"(?:sekitar(?:an)?|kurang lebih|kira-kira|kira|kisaran|range|around|about|approximately|"
+    r"approx\.?|roughly|circa|~|±|\+-|\+/-)\s*(?:di\s*)?(?:angka\s*)?$"
+)
+_BETWEEN_BEFORE: Final = re.compile(r"(?:antara|between|range|kisaran|from|dari)\s*$")
+
+_MONTHLY: Final = re.compile(
+    r"(?:/\s*|per\s*|tiap\s+|setiap\s+|a\s+|each\s+|every\s+)(?:bulan|month|mo|mth|bl)\b|"
+    r"\bsebulan\b|\bbulanan\b|\bmonthly\b|\bperbulan\b"
+)
+_YEARLY: Final = re.compile(
+    r"(?:/\s*|per\s*|tiap\s+|setiap\s+|a\s+|each\s+|every\s+)(?:tahun|year|yr|annum)\b|"
+    r"\bsetahun\b|\btahunan\b|\byearly\b|\bannual(?:ly)?\b|\bpertahun\b"
+)
+_ONE_TIME: Final = re.compile(
+    r"\bsekali bayar\b|\bbayar sekali\b|\bsekali beli\b|\bone[- ]?time\b|\bone[- ]off\b|"
+    r"\bbeli putus\b|\blump sum\b|\bsekaligus\b"
+)
+
+_BUDGET_WORD: Final = re.compile(r"\b(?:budget|bujet|budjet|bugdet|anggaran|dana|biaya|modal)")
+_PENDING: Final = re.compile(
+    r"diajukan|pengajuan|(?:nunggu|menunggu|tunggu) (?:approval|persetujuan|acc)|"
+    r"pending approval|waiting for approval|awaiting approval|"
+    r"belum (?:di)?(?:approve|acc|setujui|disetujui|approved)|proses approval"
+)
+_FLEXIBLE: Final = re.compile(
+    r"fleksibel|flexible|flexibel|nego|negotiable|negosiasi|bisa disesuaikan|bisa diatur|"
+    r"bisa naik"
+)
+_TENTATIVE: Final = re.compile(
+    r"kira-kira|mungkin|maybe|perhaps|probably|kayaknya|sepertinya|rencananya|estimasi|"
+    r"perkiraan|belum pasti|belum fix|tentative|tidak pasti"
+)
+_REFUSED: Final = re.compile(
+    r"rahasia|confidential|tidak bisa (?:di)?sebut|tidak (?:mau|bisa) (?:sebut|kasih|share)|"
+    r"prefer not|rather not|not (?:to )?disclose|private|secret"
+)
+_REFUSED_ASKED: Final = re.compile(r"^(?:nanti (?:saja|aja)|skip|pass|later|lewat|next)\b")
+_WANTS_QUOTE: Final = re.compile(
+    r"penawaran|kasih harga|tergantung (?:harga|penawaran)|belum tahu|tidak tahu|tidak yakin|"
+    r"not sure|don'?t know|no idea|depends on (?:the )?(?:price|quote|pricing)|quote|"
+    r"lihat harga|see (?:the )?pric|belum ditentukan|belum dihitung|tbd|masih dihitung"
+)
+_NO_BUDGET: Final = re.compile(
+    r"(?:belum|tidak) ada (?:budget|bujet|anggaran|dana)|"
+    r"(?:budget|bujet|anggaran|dana)(?:nya)? (?:belum|tidak|masih belum) ada|no budget|"
+    r"(?:don'?t|do not) have (?:a |any )?budget|tidak punya (?:budget|anggaran|dana)|"
+    r"belum (?:di)?anggarkan|belum dialokasikan|not budgeted|zero budget|budget(?:nya)? (?:nol|0)\b"
+)
+_NO_BUDGET_ASKED: Final = re.compile(
+    r"^(?:belum ada|tidak ada|belum|tidak|nol|none|no|nothing|nope|kosong)\b"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Amount:
+    start: int
+    end: int
+    number: Decimal
+    multiplier: int | None  # None: no unit written
+    currency: str | None
+    dot_decimal: bool
+    unit: str
+    suffix_an: bool
+
+    def value(self) -> int:
+        scale = self.multiplier or 1
+        if self.unit == "m" and (self.currency or "IDR") != "IDR":
+            scale = _MILLION  # "$1.5M" is a million dollars, never a miliar
+        return int(self.number * scale)
+
+
+def _blank(text: str, spans: list[tuple[int, int]]) -> str:
+    for start, end in spans:
+        text = text[:start] + " " * (end - start) + text[end:]
+    return text
+
+
+def _amounts(text: str) -> list[_Amount]:
+    found: list[_Amount] = []
+    for m in _AMOUNT_RE.finditer(text):
+        unit = m.group("unit") or ""
+        read = read_number(m.group("num"), unit_follows=bool(unit))
+        if read is None:
+            continue
+        cur = m.group("cur1") or m.group("cur2")
+        found.append(
+            _Amount(
+                start=m.start(),
+                end=m.end(),
+                number=read[0],
+                multiplier=_UNITS[unit] if unit else None,
+                currency=_CURRENCIES.get(cur) if cur else None,
+                dot_decimal=read[1],
+                unit=unit,
+                suffix_an=bool(m.group("an")),
+            )
+        )
+    for m in _WORD_AMOUNT_RE.finditer(text):
+        if m.group("half"):
+            number = Decimal("0.5")
+        else:
+            number = Decimal(_WORD_DIGITS[m.group("digit")])
+            number *= {"puluh": 10, "ratus": 100}.get(m.group("scale") or "", 1)
+        unit = m.group("unit")
+        found.append(
+            _Amount(
+                m.start(), m.end(), number, _UNITS[unit], None, False, unit, bool(m.group("an"))
+            )
+        )
+    for m in _SLANG_RE.finditer(text):
+        value = Decimal(_SLANG_AMOUNTS[m.group(1)])
+        found.append(_Amount(m.start(), m.end(), value, 1, "IDR", False, "", False))
+    found.sort(key=lambda a: a.start)
+    return found
+
+
+def _is_money(a: _Amount, text: str, *, expecting: bool) -> bool:
+    if a.currency is not None:
+        return True
+    if _COUNT_NOUN.match(text, a.end):
+        return False
+    if a.multiplier is not None:
+        return True
+    if 2000 <= a.number <= 2100 and a.number == int(a.number):
+        return False  # a year
+    return expecting or (a.number >= 100_000 and _BUDGET_WORD.search(text) is not None)
+
+
+def _period(text: str, start: int, end: int) -> Period | None:
+    # Only the clause around the amount: "50jt, mulai sebulan lagi" is not a monthly budget.
+    after = re.split(r"[,.;!?](?:\s|$)", text[end : end + 24])[0]
+    for window in (after, _clause_before(text, start)):
+        if _MONTHLY.search(window):
+            return "monthly"
+        if _YEARLY.search(window):
+            return "yearly"
+        if _ONE_TIME.search(window):
+            return "one_time"
+    return None
+
+
+def _status(text: str) -> BudgetStatus:
+    if _PENDING.search(text):
+        return "pending_approval"
+    if _FLEXIBLE.search(text):
+        return "flexible"
+    if _TENTATIVE.search(text):
+        return "tentative"
+    return "stated"
+
+
+def _without_amount(text: str, *, expecting: bool) -> Budget | None:
+    if not expecting and _BUDGET_WORD.search(text) is None:
+        return None
+    if _PENDING.search(text):
+        return Budget(status="pending_approval")
+    if _REFUSED.search(text) or (expecting and _REFUSED_ASKED.search(text)):
+        return Budget(status="refused")
+    if _WANTS_QUOTE.search(text):
+        return Budget(status="unknown_wants_quote")
+    if _NO_BUDGET.search(text) or (expecting and _NO_BUDGET_ASKED.search(text)):
+        return Budget(status="no_budget")
+    return None
+
+
+def _bare(a: _Amount) -> Budget:
+    n = int(a.number)
+    if a.number >= 100_000:
+        return Budget(min=n, max=n)
+    if a.number >= 1000:
+        return Budget(ambiguous=True, alternatives=(n * _THOUSAND, n))
+    alternatives = (int(a.number * _MILLION),)
+    if a.number < 10:
+        alternatives += (int(a.number * _BILLION),)
+    return Budget(ambiguous=True, alternatives=alternatives)
+
+
+def _pair(a: _Amount, b: _Amount) -> tuple[_Amount, _Amount]:
+    # "30-40jt": the unit and currency written once apply to both ends.
+    if a.multiplier is None and b.multiplier is not None:
+        a = replace(a, multiplier=b.multiplier, unit=b.unit)
+    elif b.multiplier is None and a.multiplier is not None:
+        b = replace(b, multiplier=a.multiplier, unit=a.unit)
+    if a.currency is None and b.currency is not None:
+        a = replace(a, currency=b.currency)
+    elif b.currency is None and a.currency is not None:
+        b = replace(b, currency=a.currency)
+    return a, b
+
+
+def _is_range(text: str, a: _Amount, b: _Amount) -> bool:
+    between = text[a.end : b.start]
+    if not _RANGE_SEP.fullmatch(between):
+        return False
+    if between.strip() in ("dan", "and"):
+        return _BETWEEN_BEFORE.search(text[: a.start]) is not None
+    return True
+
+
+def _first_money(text: str, *, expecting: bool) -> tuple[_Amount, _Amount | None] | None:
+    amounts = _amounts(text)
+    for i, a in enumerate(amounts):
+        b = amounts[i + 1] if i + 1 < len(amounts) else None
+        if b is not None and _is_range(text, a, b):
+            low, high = _pair(a, b)
+            if _is_money(high, text, expecting=expecting):
+                return low, high
+        elif _is_money(a, text, expecting=expecting):
+            return a, None
+    return None
+
+
+def _clause_before(text: str, start: int) -> str:
+    prefix = text[max(0, start - 30) : start]
+    return re.split(r"[,.;!?]\s", prefix)[-1]
+
+
+def budget_in(norm: str, *, expecting: bool = False) -> Budget | None:
+    """Budget from already-normalised text (see `normalize`); extract_all shares one pass."""
+    text = _blank(norm, [(s, e) for s, e, _ in phone_spans(norm)])
+    text = _blank(text, [m.span() for m in EMAIL_RE.finditer(text)])
+    found = _first_money(text, expecting=expecting)
+    if found is None:
+        return _without_amount(text, expecting=expecting)
+    first, second = found
+    last = second or first
+    currency = first.currency or "IDR"
+    status = _status(text)
+    prefix = _clause_before(text, first.start)
+    approx = bool(_APPROX_BEFORE.search(prefix)) or first.suffix_an or last.suffix_an
+    if status == "stated" and re.search(r"\bkira(?:-kira)?\s*$", prefix):
+        status = "tentative"
+    period = _period(text, first.start, last.end)
+    if last.multiplier is None and last.currency is None:
+        bare = _bare(last)
+        if bare.ambiguous or second is not None:
+            # a bare range ("30-40") is ambiguous the same way its upper end is
+            alternatives = bare.alternatives or (bare.max or 0,)
+            return Budget(status=status, period=period, ambiguous=True, alternatives=alternatives)
+    if last.unit == "m" and currency == "IDR" and (first.dot_decimal or last.dot_decimal):
+        return Budget(
+            currency=currency,
+            period=period,
+            approx=approx,
+            status=status,
+            ambiguous=True,
+            alternatives=(int(last.number * _BILLION), int(last.number * _MILLION)),
+        )
+    low: int | None = first.value()
+    high: int | None = last.value()
+    if second is None:
+        if _MAX_BEFORE.search(prefix):
+            low = None
+        elif _MIN_BEFORE.search(prefix):
+            high = None
+    elif low is not None and high is not None and low > high:
+        low, high = high, low
+    return Budget(
+        min=low, max=high, currency=currency, period=period, approx=approx, status=status
+    )
+
+
+def extract_money(text: str, *, expecting: bool = False) -> Budget | None:
+    """The budget stated in `text`, or None. `expecting`: the budget was just asked."""
+    return budget_in(normalize(text), expecting=expecting)

@@ -1,0 +1,156 @@
+"""Authority: the prospect's title and their part in the buying decision.
+
+Titles are matched with rapidfuzz against word n-grams, so "direktor", "procurment" and
+"manajer pembeliaan" still count. Without `expecting` a title counts only when the prospect
+says it is theirs ("saya", "sebagai", "I'm", "as") or the message is little more than the
+title; "CEO kami" or "my boss" names the approver, not the speaker.
+
+Role from title: owners, founders, C-level, directors, GMs and heads are decision makers;
+managers co-decide; staff, PICs, purchasing, engineers and analysts influence;
+admins, secretaries and assistants are gatekeepers; students are not buyers. The decision
+process then adjusts it: a decision maker who needs approval or a committee co-decides; a
+prospect with no title who needs approval is an influencer; one who decides alone is a
+decision maker.
+"""
+
+import re
+from typing import Final
+
+from rapidfuzz import fuzz, process
+
+from dialogs.extract.money import budget_in
+from dialogs.extract.text import normalize
+from dialogs.slots import Authority, DecisionProcess, Role
+
+# (normalised title, role, spellings). Spellings of 5+ characters also match with typos.
+_TITLES: Final[tuple[tuple[str, Role, tuple[str, ...]], ...]] = (
+    ("owner", "decision_maker", ("owner", "pemilik", "pemilik usaha", "business owner", "bos", "boss", "juragan")),
+    ("founder", "decision_maker", ("founder", "co-founder", "cofounder", "pendiri")),
+    ("ceo", "decision_maker", ("ceo", "chief executive officer")),
+    ("cto", "decision_maker", ("cto", "chief technology officer")),
+    ("cfo", "decision_maker", ("cfo", "chief financial officer")),
+    ("coo", "decision_maker", ("coo", "chief operating officer")),
+    ("cmo", "decision_maker", ("cmo", "chief marketing officer")),
+    ("cio", "decision_maker", ("cio",)),
+    ("president director", "decision_maker", ("direktur utama", "dirut", "presdir", "presiden direktur", "president director", "managing director")),
+    ("director", "decision_maker", ("direktur", "director", "direktor")),
+    ("general manager", "decision_maker", ("gm", "general manager")),
+    ("vice president", "decision_maker", ("vp", "vice president")),
+    ("head of procurement", "decision_maker", ("head of procurement", "kepala pengadaan", "kepala procurement", "head procurement", "kepala pembelian", "head of purchasing")),
+    ("head", "decision_maker", ("head of", "kepala divisi", "kepala bagian", "kepala departemen", "kadiv")),
+    ("procurement manager", "co_decision_maker", ("manajer pembelian", "manager pembelian", "manajer pengadaan", "procurement manager", "purchasing manager", "manager procurement", "manajer procurement", "manager purchasing")),
+    ("manager", "co_decision_maker", ("manajer", "manager", "menejer", "manejer")),
+    ("purchasing", "influencer", ("purchasing", "procurement", "pembelian", "pengadaan", "staff purchasing", "staf pengadaan", "buyer")),
+    ("supervisor", "influencer", ("supervisor", "spv")),
+    ("pic", "influencer", ("pic", "person in charge")),
+    ("staff", "influencer", ("staff", "staf", "employee", "engineer", "analyst", "analis", "konsultan", "consultant", "programmer", "developer")),
+    ("admin", "gatekeeper", ("admin", "administrasi", "sekretaris", "secretary", "asisten", "assistant", "resepsionis", "receptionist")),
+    ("student", "not_a_buyer", ("mahasiswa", "mahasiswi", "student", "pelajar", "siswa")),
+)  # fmt: skip
+_SPELLINGS: Final = tuple(s for _, _, spellings in _TITLES for s in spellings)
+_OWNER: Final = tuple(i for i, (_, _, spellings) in enumerate(_TITLES) for _ in spellings)
+_TYPO_CUTOFF: Final = 86.0
+_WORDS: Final = re.compile(r"[a-z][a-z-]*")
+
+_FIRST_PERSON: Final = re.compile(
+    r"\b(?:saya|sebagai|selaku|jabatan|posisi|i'?m|i am|as|my role|my title|kerja jadi|aku)\b"
+)
+_THIRD_PARTY: Final = re.compile(r"^\s*(?:kami|saya|kita|our|nya)\b")
+_THIRD_BEFORE: Final = re.compile(r"\b(?:our|my|the|ke|sama|dengan|tanya|izin|oleh|by)\s*$")
+
+_LIMIT: Final = re.compile(
+    r"(?:kalau|kalo|if|jika|untuk|for|under|di ?bawah|<|below|up to|sampai)[^.]{0,25}?"
+    r"(?:sendiri|myself|on my own|alone)|(?:sendiri|myself)[^.]{0,30}(?:kalau|jika|if|under|di ?bawah|<)"
+)
+_SOLO: Final = re.compile(
+    r"saya (?:sendiri )?yang (?:memutuskan|putuskan|mutusin|ambil keputusan|approve|tanda tangan)|"
+    r"keputusan (?:ada )?di (?:saya|tangan saya)|saya (?:bisa |yang )?(?:approve|putuskan) sendiri|"
+    r"i (?:make the|am the) decision|i decide|my call|i sign off|i can approve|"
+    r"saya (?:pengambil|decision maker)|i'?m the decision maker|saya decision maker"
+)
+_COMMITTEE: Final = re.compile(
+    r"diputuskan (?:oleh )?(?:manajemen|direksi|tim|bersama|board|rapat)|keputusan bersama|"
+    r"rapat (?:direksi|manajemen)|committee|komite|board|dibahas (?:dulu )?(?:di )?internal|"
+    r"decided by (?:the )?(?:management|board|team)|voting|musyawarah"
+)
+_TENDER: Final = re.compile(
+    r"\btender\b|\blelang\b|\brfp\b|\brfq\b|e-?procurement|e-?katalog|\blpse\b|pengadaan resmi"
+)
+_APPROVAL: Final = re.compile(
+    r"(?:tanya|izin|ijin|konsultasi|diskusi|lapor|minta persetujuan|persetujuan|approval|acc|"
+    r"check with|ask|approve|sign-?off)\s*(?:dulu\s*)?(?:ke\s*|dari\s*|dengan\s*|sama\s*|from\s*|"
+    r"my\s*|the\s*|by\s*)?(?P<who>atasan|bos|boss|direktur|direksi|manajemen|management|owner|"
+    r"pemilik|cfo|ceo|gm|pusat|hq|finance|keuangan|komisaris|manager|manajer|pimpinan|partner)|"
+    r"(?:harus|perlu|butuh|need|needs)\s+(?:\w+\s+)?(?:approval|persetujuan|acc|izin)"
+)
+
+
+def _titles(text: str) -> list[tuple[int, int]]:
+    """(position in text, title index) of each title, exact or with a typo."""
+    words = [(m.start(), m.group(0)) for m in _WORDS.finditer(text)]
+    hits: list[tuple[int, int]] = []
+    taken: set[int] = set()
+    for size in (3, 2, 1):
+        for i in range(len(words) - size + 1):
+            if any(j in taken for j in range(i, i + size)):
+                continue
+            gram = " ".join(w for _, w in words[i : i + size])
+            cutoff = 100.0 if len(gram) < 5 else _TYPO_CUTOFF
+            best = process.extractOne(gram, _SPELLINGS, scorer=fuzz.ratio, score_cutoff=cutoff)
+            if best is not None:
+                hits.append((words[i][0], _OWNER[best[2]]))
+                taken.update(range(i, i + size))
+    return sorted(hits)
+
+
+def _process(text: str) -> tuple[DecisionProcess | None, str | None, int | None]:
+    if _LIMIT.search(text) and (
+        _SOLO.search(text) or re.search(r"approve|putuskan|sendiri", text)
+    ):
+        limit = budget_in(text)
+        if limit is not None and limit.max is not None:
+            return "solo_below_limit", None, limit.max
+    if _TENDER.search(text):
+        return "tender", None, None
+    if committee := _COMMITTEE.search(text):
+        who = re.search(r"manajemen|direksi|board|management|tim|team", committee.group(0))
+        return "committee", who.group(0) if who else None, None
+    if approval := _APPROVAL.search(text):
+        return "needs_approval", approval.group("who"), None
+    if _SOLO.search(text):
+        return "solo", None, None
+    return None, None, None
+
+
+def authority_in(norm: str, *, expecting: bool = False) -> Authority | None:
+    """Authority from already-normalised text."""
+    process_, approver, limit = _process(norm)
+    title: str | None = None
+    role: Role = "unknown"
+    short = len(_WORDS.findall(norm)) <= 4
+    for at, index in _titles(norm):
+        name, title_role, _ = _TITLES[index]
+        after = norm[at:].split(" ", 1)[1] if " " in norm[at:] else ""
+        if _THIRD_PARTY.match(after) or _THIRD_BEFORE.search(norm[:at]):
+            approver = approver or name
+            continue
+        if expecting or short or _FIRST_PERSON.search(norm[max(0, at - 25) : at]):
+            title, role = name, title_role
+            break
+    if process_ is None and title is None:
+        return None
+    if process_ in ("needs_approval", "committee", "tender"):
+        role = "co_decision_maker" if role == "decision_maker" else role
+        role = "influencer" if role == "unknown" else role
+    elif process_ == "solo" and role in ("unknown", "influencer", "co_decision_maker"):
+        role = "decision_maker"
+    elif process_ == "solo_below_limit" and role == "unknown":
+        role = "co_decision_maker"
+    return Authority(
+        role=role, decision_process=process_, approver=approver, title=title, approval_limit=limit
+    )
+
+
+def extract_authority(text: str, *, expecting: bool = False) -> Authority | None:
+    """Who the prospect is in the decision, or None. `expecting`: the role was just asked."""
+    return authority_in(normalize(text), expecting=expecting)

@@ -1,0 +1,443 @@
+"""When the prospect wants to start: phrases resolved to Asia/Jakarta calendar windows and a bucket.
+
+Rules that are decisions (tested in test_extract_timeline.py):
+
+* Calendar phrases are whole windows: "bulan depan" is the whole next month, "Q3" July to
+  September, "akhir tahun" October to December, "tahun depan" the whole next year. A window
+  that has already begun starts today ("bulan ini", "Q2" said in May).
+* A bare recurring period that is already over this year (a quarter, semester, month name)
+  means its next occurrence: "Q1" said in August is Q1 of next year. Nobody plans a purchase
+  in the past. With an explicit past year ("Q1 2025") the bucket is needs_clarification.
+* A moving event anchor already past this year ("setelah lebaran" in May) may mean the one
+  just gone or next year's: the window is next year's and the bucket needs_clarification.
+* Offsets are points: "3 bulan lagi" / "in 6 weeks" start then and last one unit.
+* Deadlines ("paling lambat 30 Juni", "sebelum Q3", "dalam 3 bulan", "6 bulan ke depan")
+  start today and end at the deadline; their bucket comes from the deadline, not from today,
+  because "within 6 months" is a 3-6 month lead, not an immediate one.
+* Urgency ("secepatnya", "ASAP", "urgent") is today plus two weeks.
+* Buckets compare the window start with today: <= 14 days, <= 1, 3, 6, 12 months, beyond.
+"""
+
+import re
+from calendar import monthrange
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Final
+from zoneinfo import ZoneInfo
+
+from dialogs.extract.text import WORD_NUMBERS, normalize
+from dialogs.slots import Timeline, TimelineBucket
+
+JAKARTA: Final = ZoneInfo("Asia/Jakarta")
+_Window = tuple[date, date]
+
+# Idul Fitri (1 Syawal) as announced for Indonesia; Ramadan starts about 30 days earlier.
+_LEBARAN: Final[dict[int, date]] = {
+    2024: date(2024, 4, 10), 2025: date(2025, 3, 31), 2026: date(2026, 3, 20),
+    2027: date(2027, 3, 10), 2028: date(2028, 2, 27), 2029: date(2029, 2, 14),
+    2030: date(2030, 2, 5),
+}  # fmt: skip
+_IMLEK: Final[dict[int, date]] = {
+    2025: date(2025, 1, 29), 2026: date(2026, 2, 17), 2027: date(2027, 2, 6),
+    2028: date(2028, 1, 26), 2029: date(2029, 2, 13), 2030: date(2030, 2, 3),
+}  # fmt: skip
+_MONTHS: Final[dict[str, int]] = {
+    "januari": 1, "january": 1, "jan": 1, "februari": 2, "february": 2, "feb": 2,
+    "maret": 3, "march": 3, "mar": 3, "april": 4, "apr": 4, "mei": 5, "may": 5,
+    "juni": 6, "june": 6, "jun": 6, "juli": 7, "july": 7, "jul": 7, "agustus": 8,
+    "august": 8, "agu": 8, "ags": 8, "aug": 8, "september": 9, "sept": 9, "sep": 9,
+    "oktober": 10, "october": 10, "okt": 10, "oct": 10, "november": 11, "nov": 11,
+    "desember": 12, "december": 12, "des": 12, "dec": 12,
+}  # fmt: skip
+_ORDINAL: Final[dict[str, int]] = {
+    "pertama": 1, "first": 1, "kedua": 2, "second": 2, "ketiga": 3, "third": 3,
+    "keempat": 4, "fourth": 4, **{k: v for k, v in WORD_NUMBERS.items() if v <= 4 and len(k) > 2},
+}  # fmt: skip
+_NUM: Final = (
+    r"\d{1,3}|a few|few|beberapa|" + "|".join(k for k in WORD_NUMBERS if len(k) > 1) + "|a|an"
+)
+_YEAR: Final = (
+    r"(?:\s*(?:tahun\s*)?(?P<year>20\d\d|'\d\d|tahun depan|next year|tahun ini|this year))?"
+)
+_MOD: Final = (
+    r"(?:(?P<mod>awal|early|beginning of|pertengahan|tengah|mid|middle of|akhir|end of|late)\s*)?"
+)
+
+_NO_PLAN: Final = re.compile(
+    r"tidak (?:urgent|urgen|buru-buru|terburu|mendesak|dalam waktu dekat)|not urgent|no rush|"
+    r"no hurry|(?:belum|tidak) ada (?:rencana|plan|timeline|target)|no plans?\b|no timeline|"
+    r"\bsantai\b|kapan-kapan|someday|not anytime soon|not in a hurry|belum (?:ada )?target"
+)
+_UNKNOWN_ASKED: Final = re.compile(
+    r"^(?:belum tahu|tidak tahu|belum pasti|tidak pasti|not sure|don'?t know|tbd|no idea|"
+    r"masih dibahas|belum ditentukan|tergantung)"
+)
+_URGENT: Final = re.compile(
+    r"\b(?:secepatnya|asap|as soon as possible|urgent|urgen|segera|sekarang juga|immediately|"
+    r"right away|buru-buru|mendesak|sesegera mungkin|minggu ini|this week|hari ini|today)\b"
+)
+_DEADLINE_BEFORE: Final = re.compile(
+    r"(?:paling lambat|paling telat|selambat-lambatnya|sebelum|maksimal|maks|max|by|before|"
+    r"deadline|no later than|harus sudah|target|latest)\s*(?:tanggal\s*)?"
+    r"(?:(?:akhir|end of|the end of)\s*)?$"
+)
+_BEFORE_WORD: Final = re.compile(r"(?:sebelum|before)\s*(?:tanggal\s*)?$")
+
+_QUARTER_RE: Final = re.compile(
+    r"\b(?:q|kuartal|quarter|triwulan|tw)\s?-?\s?(?:ke-?\s?)?"
+    r"(?P<q>[1-4]|satu|dua|tiga|empat|pertama|kedua|ketiga|keempat|first|second|third|fourth)\b"
+    + _YEAR
+)
+_HALF_RE: Final = re.compile(
+    r"\b(?:semester|smt|h|paruh)\s?-?\s?(?:ke-?\s?)?(?P<h>[12]|satu|dua|pertama|kedua)\b"
+    + _YEAR
+    + r"|\b(?P<eh>first|second) half\b"
+    + _YEAR.replace("year", "year2")
+)
+_MONTH_RE: Final = re.compile(
+    _MOD
+    + r"(?:(?P<day>\d{1,2})\s+)?(?:bulan\s+)?(?P<month>"
+    + "|".join(sorted(_MONTHS, key=len, reverse=True))
+    + r")\b(?:\s+(?P<day2>\d{1,2})(?:st|nd|rd|th)?\b)?(?:\s+(?P<year>20\d\d))?"
+)
+_RELATIVE_RE: Final = re.compile(
+    _MOD + r"(?P<what>bulan depan|next month|bulan berikutnya|bulan ini|this month|minggu depan|"
+    r"pekan depan|next week|minggu berikutnya|tahun depan|next year|tahun berikutnya|"
+    r"tahun ini|this year|bulan|tahun|(?:the )?year|(?:the )?month|besok|tomorrow|lusa)\b"
+)
+_OFFSET_RE: Final = re.compile(
+    rf"\b(?P<lead>dalam(?: waktu)?|within|in|next|sekitar)?\s*(?P<n>{_NUM})\s*-?\s*"
+    r"(?P<u>hari|minggu|pekan|bulan|tahun|days?|weeks?|months?|years?)\b"
+    r"(?:\s*(?P<tail>lagi|ke ?depan|dari sekarang|from now|mendatang|later))?"
+)
+_EVENT_RE: Final = re.compile(
+    r"\b(?P<rel>setelah|sesudah|habis|abis|after|pasca|selesai|sebelum|before|menjelang)?\s*"
+    r"(?P<ev>lebaran|idul ?fitri|eid|ramadh?an|puasa|natal|christmas|tahun baru|new year|"
+    r"imlek|chinese new year)\b(?:\s+(?P<year>20\d\d))?"
+)
+_DATE_RE: Final = re.compile(
+    r"\b(?:(?P<iy>20\d\d)-(?P<im>\d{1,2})-(?P<id>\d{1,2})|"
+    r"(?P<d>\d{1,2})[/-](?P<m>\d{1,2})(?:[/-](?P<y>20\d\d|\d\d))?)\b"
+)
+_YEAR_RE: Final = re.compile(r"\b(?:tahun|in|di|pada|year)\s+(?P<year>20\d\d)\b")
+_SHORT_MONTH_CUE: Final = re.compile(
+    r"(?:bulan|in|by|before|awal|akhir|pertengahan|mid|early|late|end of|sebelum|mulai|start)\s*$"
+)
+
+
+_BUCKETS: Final[tuple[tuple[int, TimelineBucket], ...]] = (
+    (1, "<=1m"),
+    (3, "1-3m"),
+    (6, "3-6m"),
+    (12, "6-12m"),
+)
+
+
+def today_in_jakarta(now: datetime) -> date:
+    """The calendar date in Jakarta at `now` (a naive `now` is read as Jakarta time)."""
+    aware = now if now.tzinfo is not None else now.replace(tzinfo=JAKARTA)
+    return aware.astimezone(JAKARTA).date()
+
+
+def add_months(day: date, months: int) -> date:
+    """`day` moved by whole months, clamped to the last day of the target month."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    return date(year, month + 1, min(day.day, monthrange(year, month + 1)[1]))
+
+
+def _month(year: int, month: int) -> _Window:
+    return date(year, month, 1), date(year, month, monthrange(year, month)[1])
+
+
+def bucket_of(start: date, today: date) -> TimelineBucket:
+    """The timeline bucket of a window starting on `start`."""
+    if start <= today + timedelta(days=14):
+        return "immediate_<=2w"
+    for months, bucket in _BUCKETS:
+        if start <= add_months(today, months):
+            return bucket
+    return ">12m"
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    at: int  # position in the text: the earliest phrase wins
+    window: _Window
+    clarify: bool = False
+    deadline: bool = False
+
+
+def _year_of(token: str | None, today: date) -> int | None:
+    if not token:
+        return None
+    if token in ("tahun depan", "next year"):
+        return today.year + 1
+    if token in ("tahun ini", "this year"):
+        return today.year
+    return 2000 + int(token[1:]) if token.startswith("'") else int(token)
+
+
+def _recurring(
+    window_for: Callable[[int], _Window | None], year: int | None, today: date
+) -> tuple[_Window, bool] | None:
+    """The window in `year`, or the next one not yet over; flags an explicit past year."""
+    if year is not None:
+        window = window_for(year)
+        return None if window is None else (window, window[1] < today)
+    window = window_for(today.year)
+    if window is not None and window[1] < today:
+        window = window_for(today.year + 1)
+    return None if window is None else (window, False)
+
+
+def _modified(window: _Window, mod: str | None) -> _Window:
+    if mod is None:
+        return window
+    first, last = window
+    early = mod in ("awal", "early", "beginning of")
+    late = mod in ("akhir", "end of", "late")
+    if first.month == last.month:  # a month: days 1-10, 11-20, 21-end
+        if early:
+            return first, first.replace(day=10)
+        if late:
+            return first.replace(day=21), last
+        return first.replace(day=11), first.replace(day=20)
+    if early:  # a year: Q1, June-August, Q4
+        return first, date(first.year, 3, 31)
+    if late:
+        return date(first.year, 10, 1), last
+    return date(first.year, 6, 1), date(first.year, 8, 31)
+
+
+def _count(token: str) -> int:
+    if token.isdigit():
+        return int(token)
+    if token in ("a few", "few", "beberapa"):
+        return 3
+    return WORD_NUMBERS.get(token, 1)
+
+
+def _shift(day: date, n: int, unit: str) -> date:
+    if unit.startswith(("hari", "day")):
+        return day + timedelta(days=n)
+    if unit.startswith(("minggu", "pekan", "week")):
+        return day + timedelta(weeks=n)
+    if unit.startswith(("bulan", "month")):
+        return add_months(day, n)
+    return add_months(day, 12 * n)
+
+
+def _quarter(m: re.Match[str], today: date) -> tuple[_Window, bool] | None:
+    q = _ORDINAL.get(m.group("q")) or int(m.group("q"))
+    return _recurring(
+        lambda y: (date(y, 3 * q - 2, 1), _month(y, 3 * q)[1]),
+        _year_of(m.group("year"), today),
+        today,
+    )
+
+
+def _half(m: re.Match[str], today: date) -> tuple[_Window, bool] | None:
+    token = m.group("h") or m.group("eh")
+    second = token in ("2", "dua", "kedua", "second")
+    year = _year_of(m.group("year") or m.group("year2"), today)
+    if second:
+        return _recurring(lambda y: (date(y, 7, 1), date(y, 12, 31)), year, today)
+    return _recurring(lambda y: (date(y, 1, 1), date(y, 6, 30)), year, today)
+
+
+def _month_name(m: re.Match[str], text: str, today: date) -> tuple[_Window, bool] | None:
+    name = m.group("month")
+    day = m.group("day") or m.group("day2")
+    year = int(m.group("year")) if m.group("year") else None
+    # "may", "mar", "jun" ... are words too: only with a day, a year or a cue before them
+    if (len(name) <= 4 or name == "may") and not (day or year or m.group("mod")):
+        if not _SHORT_MONTH_CUE.search(text[max(0, m.start() - 12) : m.start()]):
+            return None
+    month = _MONTHS[name]
+
+    def window_for(y: int) -> _Window | None:
+        if day is None:
+            return _modified(_month(y, month), m.group("mod"))
+        if not 1 <= int(day) <= monthrange(y, month)[1]:
+            return None
+        return date(y, month, int(day)), date(y, month, int(day))
+
+    return _recurring(window_for, year, today)
+
+
+def _relative(m: re.Match[str], today: date) -> tuple[_Window, bool] | None:
+    what, mod = m.group("what"), m.group("mod")
+    if what in ("besok", "tomorrow", "lusa"):
+        day = today + timedelta(days=2 if what == "lusa" else 1)
+        return (day, day), False
+    if what in ("minggu depan", "pekan depan", "next week", "minggu berikutnya"):
+        monday = today + timedelta(days=7 - today.weekday())
+        return (monday, monday + timedelta(days=6)), False
+    if what in ("bulan depan", "next month", "bulan berikutnya"):
+        following = add_months(today.replace(day=1), 1)
+        return _modified(_month(following.year, following.month), mod), False
+    if what in ("tahun depan", "next year", "tahun berikutnya"):
+        y = today.year + 1
+        return _modified((date(y, 1, 1), date(y, 12, 31)), mod), False
+    if what in ("bulan ini", "this month"):
+        return _modified(_month(today.year, today.month), mod), False
+    if what in ("tahun ini", "this year"):
+        return _modified((date(today.year, 1, 1), date(today.year, 12, 31)), mod), False
+    if mod is None:
+        return None  # a bare "bulan"/"tahun": counted by offsets, not a window
+    if what in ("bulan", "month", "the month"):
+        return _modified(_month(today.year, today.month), mod), False
+    return _recurring(lambda y: _modified((date(y, 1, 1), date(y, 12, 31)), mod), None, today)
+
+
+def _offset(m: re.Match[str], today: date) -> _Found | None:
+    lead, tail = m.group("lead"), m.group("tail")
+    n, unit = _count(m.group("n")), m.group("u")
+    if lead in ("dalam", "dalam waktu", "within", "next") or tail in (
+        "ke depan",
+        "kedepan",
+        "mendatang",
+    ):
+        return _Found(m.start(), (today, _shift(today, n, unit)), deadline=True)
+    if lead == "in" or tail in ("lagi", "dari sekarang", "from now", "later"):
+        start = _shift(today, n, unit)
+        return _Found(m.start(), (start, _shift(start, 1, unit) - timedelta(days=1)))
+    return None  # "sudah 5 tahun pakai excel" is not a plan
+
+
+_MOVING: Final = frozenset(
+    {
+        "lebaran",
+        "idul fitri",
+        "idulfitri",
+        "eid",
+        "ramadan",
+        "ramadhan",
+        "puasa",
+        "imlek",
+        "chinese new year",
+    }
+)
+
+
+def _event_day(event: str, year: int, *, after: bool) -> date | None:
+    if event in ("natal", "christmas"):
+        return date(year, 12, 25)
+    if event in ("tahun baru", "new year"):
+        return date(year, 1, 1)
+    if event in ("imlek", "chinese new year"):
+        return _IMLEK.get(year)
+    lebaran = _LEBARAN.get(year)
+    if lebaran is None:
+        return None
+    if event in ("ramadan", "ramadhan", "puasa") and not after:
+        return lebaran - timedelta(days=30)  # the fast starts about 30 days before
+    return lebaran
+
+
+def _event(m: re.Match[str], today: date) -> _Found | None:
+    rel, event = m.group("rel"), m.group("ev")
+    before = rel in ("sebelum", "before", "menjelang")
+    after = rel is not None and not before
+    year = int(m.group("year")) if m.group("year") else None
+    day = _event_day(event, year or today.year, after=after)
+    clarify = False
+    if day is not None and day < today:
+        if year is not None:
+            clarify = True
+        else:
+            clarify = event in _MOVING
+            day = _event_day(event, today.year + 1, after=after)
+    if day is None:
+        return None
+    if before:
+        return _Found(m.start(), (today, day - timedelta(days=1)), clarify=clarify, deadline=True)
+    if after:
+        return _Found(m.start(), (day + timedelta(days=1), day + timedelta(days=30)), clarify)
+    return _Found(m.start(), (day, day + timedelta(days=6)), clarify)
+
+
+def _date(m: re.Match[str], today: date, *, expecting: bool) -> tuple[_Window, bool] | None:
+    if m.group("iy"):
+        y, mo, d = int(m.group("iy")), int(m.group("im")), int(m.group("id"))
+    else:
+        if not (m.group("y") or expecting):
+            return None  # "1/2" without a year is as likely a fraction
+        y = int(m.group("y")) if m.group("y") else 0
+        y = y + 2000 if 0 < y < 100 else y
+        mo, d = int(m.group("m")), int(m.group("d"))
+    if not (1 <= mo <= 12 and 1 <= d <= 31):
+        return None
+
+    def window_for(year: int) -> _Window | None:
+        if d > monthrange(year, mo)[1]:
+            return None
+        return date(year, mo, d), date(year, mo, d)
+
+    return _recurring(window_for, y or None, today)
+
+
+def _candidates(text: str, today: date, *, expecting: bool) -> list[_Found]:
+    found: list[_Found] = []
+
+    def add(m: re.Match[str], result: tuple[_Window, bool] | None) -> None:
+        if result is not None:
+            found.append(_Found(m.start(), result[0], clarify=result[1]))
+
+    for m in _QUARTER_RE.finditer(text):
+        add(m, _quarter(m, today))
+    for m in _HALF_RE.finditer(text):
+        add(m, _half(m, today))
+    for m in _MONTH_RE.finditer(text):
+        add(m, _month_name(m, text, today))
+    for m in _RELATIVE_RE.finditer(text):
+        add(m, _relative(m, today))
+    for m in _DATE_RE.finditer(text):
+        add(m, _date(m, today, expecting=expecting))
+    for m in _YEAR_RE.finditer(text):
+        y = int(m.group("year"))
+        add(m, ((date(y, 1, 1), date(y, 12, 31)), date(y, 12, 31) < today))
+    for m in _OFFSET_RE.finditer(text):
+        offset = _offset(m, today)
+        if offset is not None:
+            found.append(offset)
+    for m in _EVENT_RE.finditer(text):
+        event = _event(m, today)
+        if event is not None:
+            found.append(event)
+    return found
+
+
+def timeline_in(norm: str, *, now: datetime, expecting: bool = False) -> Timeline | None:
+    """Timeline from already-normalised text; `now` is the clock the window is read against."""
+    today = today_in_jakarta(now)
+    if _NO_PLAN.search(norm):
+        return Timeline(bucket="no_plan")
+    found = _candidates(norm, today, expecting=expecting)
+    if not found:
+        if _URGENT.search(norm):
+            return Timeline(start=today, end=today + timedelta(days=14), bucket="immediate_<=2w")
+        if expecting and _UNKNOWN_ASKED.search(norm):
+            return Timeline(bucket="unknown")
+        return None
+    first = min(found, key=lambda f: f.at)
+    start, end = first.window
+    prefix = norm[max(0, first.at - 30) : first.at]
+    deadline = first.deadline
+    if not deadline and _DEADLINE_BEFORE.search(prefix):
+        deadline = True
+        end = start - timedelta(days=1) if _BEFORE_WORD.search(prefix) else end
+        start = today
+    start = max(start, today) if start <= today <= end or deadline else start
+    if first.clarify:
+        bucket: TimelineBucket = "needs_clarification"
+    else:
+        bucket = bucket_of(end if deadline else start, today)
+    return Timeline(start=start, end=end, bucket=bucket)
+
+
+def extract_timeline(text: str, *, now: datetime, expecting: bool = False) -> Timeline | None:
+    """When the prospect plans to start, or None. `expecting`: the timeline was just asked."""
+    return timeline_in(normalize(text), now=now, expecting=expecting)
