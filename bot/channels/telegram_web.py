@@ -269,18 +269,35 @@ async def run_polling(
             delay = min(delay * 2, 60.0)
             continue
         offset = max(_update_id(item) for item in items) + 1
+    if offset:
+        # Confirm the last batch now, or a restart would fetch and handle it again (PTB's
+        # Updater does the same on stop).
+        try:
+            await _get_updates(bot, offset, 0, allowed_updates, limit=1)
+        except TelegramError as e:
+            logger.warning("telegram: could not confirm updates before %d: %s", offset, e)
     logger.info("telegram polling stopped at offset %d", offset)
 
 
 async def _get_updates(
-    bot: Bot, offset: int, poll_seconds: int, allowed_updates: Sequence[str]
+    bot: Bot,
+    offset: int,
+    poll_seconds: int,
+    allowed_updates: Sequence[str],
+    *,
+    limit: int = 100,
 ) -> list[dict[str, object]]:
     """Raw getUpdates items: parsed one by one later, so one odd update cannot stall polling.
 
     `Bot.get_updates` parses the whole batch at once and a single failure would loop forever
     on the same offset; PTB's request object gives us the raw list instead.
     """
-    params = {"offset": offset, "timeout": poll_seconds, "allowed_updates": list(allowed_updates)}
+    params = {
+        "offset": offset,
+        "limit": limit,
+        "timeout": poll_seconds,
+        "allowed_updates": list(allowed_updates),
+    }
     data = RequestData([RequestParameter.from_input(k, v) for k, v in params.items()])
     read_timeout = (bot.request.read_timeout or 5.0) + poll_seconds
     result = await bot.request.post(

@@ -110,8 +110,8 @@ class FakeTelegram:
     webhook: Json = field(default_factory=dict)  # url, secret_token, allowed_updates, ...
     max_poll_wait: float = 0.5  # long polls wait at most this long here (tests stay fast)
     _server: TestServer | None = None
-    _message_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
-    _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(700_000))
+    _message_ids: "itertools.count[int]" = field(default_factory=lambda: itertools.count(1))
+    _update_ids: "itertools.count[int]" = field(default_factory=lambda: itertools.count(700_000))
     _arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
     # --- lifecycle --------------------------------------------------------------------------
