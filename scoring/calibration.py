@@ -588,4 +588,6 @@ def _evaluation(
 def _threshold_for_share(scores: Ints, share: float, highest: int) -> int:
     """The threshold t <= highest whose share of scores >= t is closest to `share`."""
     candidates = range(MIN_SCORE + 1, highest + 1)
+    if not candidates:  # Hot starts at 1: everything else is Cold
+        return MIN_SCORE
     return min(candidates, key=lambda t: (abs(float((scores >= t).mean()) - share), -t))

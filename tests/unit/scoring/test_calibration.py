@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from make_leads import TRUE_EFFECTS
 
-from scoring import Attribute, FitRule, ScoringError
+from scoring import Attribute, BandThresholds, FitRule, ScoringError
 from scoring.calibration import (
     Calibration,
     attribute_values,
@@ -15,6 +15,7 @@ from scoring.calibration import (
     evaluate_points,
     parse_outcome,
     points_scores,
+    suggest_thresholds,
 )
 
 
@@ -238,3 +239,18 @@ def test_rows_without_outcome_are_left_out_with_a_note(leads: pd.DataFrame) -> N
 
     assert result.evaluation.rows == 550
     assert any("50 rows have no outcome" in warning for warning in result.evaluation.warnings)
+
+
+@pytest.mark.parametrize(
+    ("scores", "expected"),
+    [
+        (list(range(100)), BandThresholds(hot=80, warm=50)),
+        ([40] * 10, BandThresholds()),
+        ([0] * 9 + [1], BandThresholds(hot=1, warm=0)),
+    ],
+    ids=["uniform", "all-equal", "almost-all-zero"],
+)
+def test_suggested_thresholds_split_top_fifth_and_next_three_tenths(
+    scores: list[int], expected: BandThresholds
+) -> None:
+    assert suggest_thresholds(np.array(scores, dtype=np.int64)) == expected
