@@ -49,6 +49,7 @@ def utc_now() -> datetime:
 
 def build_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> web.Application:
     """The whole service as one aiohttp application; nothing starts until it runs."""
+    from bot.admin.routes import admin_routes
     from bot.channels.webchat import webchat_routes
 
     flow = load_flow(settings.flow) if settings.flow else load_flow()
@@ -101,4 +102,5 @@ def build_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now) ->
 
     app.router.add_get("/healthz", healthz)
     webchat_routes(app, PIPELINE)
+    admin_routes(app, clock=clock)
     return app

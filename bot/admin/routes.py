@@ -155,6 +155,7 @@ class AdminSite:
         self, request: web.Request, template: str, *, status: int = 200, **context: Any
     ) -> web.Response:
         session = request.get(SESSION)
+        context.setdefault("nav", "")
         html = self.env.get_template(template).render(
             csrf_token=session.csrf_token if session else "",
             logged_in=session is not None,
