@@ -1,4 +1,4 @@
-"""Intents a prospect may voice at any point: price, demo, human, stop, erase, restart, help, language.
+"""Intents voiced at any point: price, demo, human, stop, erase, restart, help, language.
 
 False positives cost more than misses here (a wrong `stop` ends the conversation), so the
 bare command words (`stop`, `help`, `english`, `restart`) count only when they are most of the
@@ -23,7 +23,8 @@ _PATTERNS: Final[dict[Intent, re.Pattern[str]]] = {
         r"\b(?:harga|biaya|tarif)(?:nya)?\b.{0,20}\b(?:berapa|berapaan)\b|"
         r"\b(?:harga|harganya|biayanya|tarifnya|price|pricing)\s*\?|"
         r"\bhow much\b|\bpricing\b|\bprice ?list\b|\bdaftar harga\b|\bpricelist\b|"
-        r"\b(?:minta|info|cek|kirim|kasih tahu|tahu|lihat)\s+(?:info\s+)?(?:harga|biaya|pricing|price)|"
+        r"\b(?:minta|info|cek|kirim|kasih tahu|tahu|lihat)\s+(?:info\s+)?"
+        r"(?:harga|biaya|pricing|price)|"
         r"\bwhat(?:'s| is) the (?:price|cost)\b|\bkena berapa\b|\bberapaan\b|"
         r"\bmahal (?:tidak|nggak)\b|\b(?:minta|kirim)\s+penawaran\b|\bquotation\b|"
         r"^(?:harga|harganya|price|pricing|biaya|biayanya|prices)"

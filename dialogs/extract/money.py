@@ -155,7 +155,8 @@ _NO_BUDGET: Final = re.compile(
     r"(?:belum|tidak) ada (?:budget|bujet|anggaran|dana)|"
     r"(?:budget|bujet|anggaran|dana)(?:nya)? (?:belum|tidak|masih belum) ada|no budget|"
     r"(?:don'?t|do not) have (?:a |any )?budget|tidak punya (?:budget|anggaran|dana)|"
-    r"belum (?:di)?anggarkan|belum dialokasikan|not budgeted|zero budget|budget(?:nya)? (?:nol|0)\b"
+    r"belum (?:di)?anggarkan|belum dialokasikan|not budgeted|zero budget|"
+    r"budget(?:nya)? (?:nol|0)\b"
 )
 _NO_BUDGET_ASKED: Final = re.compile(
     r"^(?:belum ada|tidak ada|belum|tidak|nol|none|no|nothing|nope|kosong)\b"
@@ -280,7 +281,7 @@ def _bare(a: _Amount) -> Budget:
         return Budget(min=n, max=n)
     if a.number >= 1000:
         return Budget(ambiguous=True, alternatives=(n * _THOUSAND, n))
-    alternatives = (int(a.number * _MILLION),)
+    alternatives: tuple[int, ...] = (int(a.number * _MILLION),)
     if a.number < 10:
         alternatives += (int(a.number * _BILLION),)
     return Budget(ambiguous=True, alternatives=alternatives)

@@ -3,7 +3,8 @@
 Level cues, strongest first: "none" (just browsing, not interested) > "high" (urgent, comparing
 vendors, "butuh banget") > "low" (exploring, not a priority) > "medium" (needs, looking for,
 a stated pain). Quantities alone ("untuk 50 user") leave the level unknown. A use case alone
-("sales") is too common a word to count unless the need was just asked. `pain` is the prospect's own clause, normalised.
+("sales") is too common a word to count unless the need was just asked. `pain` is the
+prospect's own clause, normalised.
 """
 
 import re

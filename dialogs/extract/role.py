@@ -24,7 +24,11 @@ from dialogs.slots import Authority, DecisionProcess, Role
 
 # (normalised title, role, spellings). Spellings of 5+ characters also match with typos.
 _TITLES: Final[tuple[tuple[str, Role, tuple[str, ...]], ...]] = (
-    ("owner", "decision_maker", ("owner", "pemilik", "pemilik usaha", "business owner", "bos", "boss", "juragan")),
+    (
+        "owner",
+        "decision_maker",
+        ("owner", "pemilik", "pemilik usaha", "business owner", "bos", "boss", "juragan"),
+    ),
     ("founder", "decision_maker", ("founder", "co-founder", "cofounder", "pendiri")),
     ("ceo", "decision_maker", ("ceo", "chief executive officer")),
     ("cto", "decision_maker", ("cto", "chief technology officer")),
@@ -32,39 +36,124 @@ _TITLES: Final[tuple[tuple[str, Role, tuple[str, ...]], ...]] = (
     ("coo", "decision_maker", ("coo", "chief operating officer")),
     ("cmo", "decision_maker", ("cmo", "chief marketing officer")),
     ("cio", "decision_maker", ("cio",)),
-    ("president director", "decision_maker", ("direktur utama", "dirut", "presdir", "presiden direktur", "president director", "managing director")),
+    (
+        "president director",
+        "decision_maker",
+        (
+            "direktur utama",
+            "dirut",
+            "presdir",
+            "presiden direktur",
+            "president director",
+            "managing director",
+        ),
+    ),
     ("director", "decision_maker", ("direktur", "director", "direktor")),
     ("general manager", "decision_maker", ("gm", "general manager")),
     ("vice president", "decision_maker", ("vp", "vice president")),
-    ("head of procurement", "decision_maker", ("head of procurement", "kepala pengadaan", "kepala procurement", "head procurement", "kepala pembelian", "head of purchasing")),
-    ("head", "decision_maker", ("head of", "kepala divisi", "kepala bagian", "kepala departemen", "kadiv")),
-    ("procurement manager", "co_decision_maker", ("manajer pembelian", "manager pembelian", "manajer pengadaan", "procurement manager", "purchasing manager", "manager procurement", "manajer procurement", "manager purchasing")),
+    (
+        "head of procurement",
+        "decision_maker",
+        (
+            "head of procurement",
+            "kepala pengadaan",
+            "kepala procurement",
+            "head procurement",
+            "kepala pembelian",
+            "head of purchasing",
+        ),
+    ),
+    (
+        "head",
+        "decision_maker",
+        ("head of", "kepala divisi", "kepala bagian", "kepala departemen", "kadiv"),
+    ),
+    (
+        "procurement manager",
+        "co_decision_maker",
+        (
+            "manajer pembelian",
+            "manager pembelian",
+            "manajer pengadaan",
+            "procurement manager",
+            "purchasing manager",
+            "manager procurement",
+            "manajer procurement",
+            "manager purchasing",
+        ),
+    ),
     ("manager", "co_decision_maker", ("manajer", "manager", "menejer", "manejer")),
-    ("purchasing", "influencer", ("purchasing", "procurement", "pembelian", "pengadaan", "staff purchasing", "staf pengadaan", "buyer")),
+    (
+        "purchasing",
+        "influencer",
+        (
+            "purchasing",
+            "procurement",
+            "pembelian",
+            "pengadaan",
+            "staff purchasing",
+            "staf pengadaan",
+            "buyer",
+        ),
+    ),
     ("supervisor", "influencer", ("supervisor", "spv")),
     ("pic", "influencer", ("pic", "person in charge")),
-    ("staff", "influencer", ("staff", "staf", "employee", "engineer", "analyst", "analis", "konsultan", "consultant", "programmer", "developer")),
-    ("admin", "gatekeeper", ("admin", "administrasi", "sekretaris", "secretary", "asisten", "assistant", "resepsionis", "receptionist")),
+    (
+        "staff",
+        "influencer",
+        (
+            "staff",
+            "staf",
+            "employee",
+            "engineer",
+            "analyst",
+            "analis",
+            "konsultan",
+            "consultant",
+            "programmer",
+            "developer",
+        ),
+    ),
+    (
+        "admin",
+        "gatekeeper",
+        (
+            "admin",
+            "administrasi",
+            "sekretaris",
+            "secretary",
+            "asisten",
+            "assistant",
+            "resepsionis",
+            "receptionist",
+        ),
+    ),
     ("student", "not_a_buyer", ("mahasiswa", "mahasiswi", "student", "pelajar", "siswa")),
-)  # fmt: skip
+)
 _SPELLINGS: Final = tuple(s for _, _, spellings in _TITLES for s in spellings)
 _OWNER: Final = tuple(i for i, (_, _, spellings) in enumerate(_TITLES) for _ in spellings)
 _TYPO_CUTOFF: Final = 86.0
+_NYA: Final = re.compile(r"(?<=\w{3})nya$")
 _WORDS: Final = re.compile(r"[a-z][a-z-]*")
 
 _FIRST_PERSON: Final = re.compile(
     r"\b(?:saya|sebagai|selaku|jabatan|posisi|i'?m|i am|as|my role|my title|kerja jadi|aku)\b"
 )
 _THIRD_PARTY: Final = re.compile(r"^\s*(?:kami|saya|kita|our|nya)\b")
-_THIRD_BEFORE: Final = re.compile(r"\b(?:our|my|the|ke|sama|dengan|tanya|izin|oleh|by)\s*$")
+_THIRD_BEFORE: Final = re.compile(
+    r"\b(?:our|my|ke|sama|dengan|tanya|izin|ijin|oleh|by|ask|from|approval|persetujuan)\s+"
+    r"(?:the\s+|pak\s+|bu\s+)?$"
+)
 
 _LIMIT: Final = re.compile(
-    r"(?:kalau|kalo|if|jika|untuk|for|under|di ?bawah|<|below|up to|sampai)[^.]{0,25}?"
-    r"(?:sendiri|myself|on my own|alone)|(?:sendiri|myself)[^.]{0,30}(?:kalau|jika|if|under|di ?bawah|<)"
+    r"(?:kalau|kalo|if|jika|untuk|for|under|di ?bawah|<|below|up to|sampai)[^.]{0,45}?"
+    r"(?:sendiri|myself|on my own|alone)|"
+    r"(?:sendiri|myself)[^.]{0,30}(?:kalau|jika|if|under|di ?bawah|<)"
 )
 _SOLO: Final = re.compile(
-    r"saya (?:sendiri )?yang (?:memutuskan|putuskan|mutusin|ambil keputusan|approve|tanda tangan)|"
-    r"keputusan (?:ada )?di (?:saya|tangan saya)|saya (?:bisa |yang )?(?:approve|putuskan) sendiri|"
+    r"saya (?:sendiri )?yang (?:memutuskan|putuskan|mutusin|ambil keputusan|approve|"
+    r"tanda tangan)|keputusan (?:ada )?di (?:saya|tangan saya)|"
+    r"saya (?:bisa |yang )?(?:approve|putuskan) sendiri|"
     r"i (?:make the|am the) decision|i decide|my call|i sign off|i can approve|"
     r"saya (?:pengambil|decision maker)|i'?m the decision maker|saya decision maker"
 )
@@ -76,18 +165,23 @@ _COMMITTEE: Final = re.compile(
 _TENDER: Final = re.compile(
     r"\btender\b|\blelang\b|\brfp\b|\brfq\b|e-?procurement|e-?katalog|\blpse\b|pengadaan resmi"
 )
-_APPROVAL: Final = re.compile(
-    r"(?:tanya|izin|ijin|konsultasi|diskusi|lapor|minta persetujuan|persetujuan|approval|acc|"
-    r"check with|ask|approve|sign-?off)\s*(?:dulu\s*)?(?:ke\s*|dari\s*|dengan\s*|sama\s*|from\s*|"
-    r"my\s*|the\s*|by\s*)?(?P<who>atasan|bos|boss|direktur|direksi|manajemen|management|owner|"
-    r"pemilik|cfo|ceo|gm|pusat|hq|finance|keuangan|komisaris|manager|manajer|pimpinan|partner)|"
-    r"(?:harus|perlu|butuh|need|needs)\s+(?:\w+\s+)?(?:approval|persetujuan|acc|izin)"
+_APPROVER: Final = re.compile(
+    r"(?:tanya|izin|ijin|konsultasi|diskusi|lapor|persetujuan|approval|acc|check with|ask|"
+    r"approve|approved|sign-?off|diputuskan|decided)\s+(?:(?:dulu|ke|dari|dengan|sama|from|my|"
+    r"the|our|by|oleh|pak|bu)\s+)*(?P<who>atasan|bos|boss|direktur|direksi|manajemen|management|"
+    r"owner|pemilik|cfo|ceo|gm|pusat|hq|finance|keuangan|komisaris|manager|manajer|pimpinan|"
+    r"partner|director|supervisor|head office)\b"
+)
+_NEEDS_APPROVAL: Final = re.compile(
+    r"(?:harus|perlu|butuh|need|needs|nunggu|menunggu|waiting for)\s+(?:\w+\s+)?"
+    r"(?:approval|persetujuan|acc|izin|ijin|sign-?off)|tanya (?:\w+ )?dulu"
 )
 
 
 def _titles(text: str) -> list[tuple[int, int]]:
     """(position in text, title index) of each title, exact or with a typo."""
-    words = [(m.start(), m.group(0)) for m in _WORDS.finditer(text)]
+    # "ownernya", "direkturnya": the -nya suffix would hide the title from the ratio
+    words = [(m.start(), _NYA.sub("", m.group(0))) for m in _WORDS.finditer(text)]
     hits: list[tuple[int, int]] = []
     taken: set[int] = set()
     for size in (3, 2, 1):
@@ -115,8 +209,10 @@ def _process(text: str) -> tuple[DecisionProcess | None, str | None, int | None]
     if committee := _COMMITTEE.search(text):
         who = re.search(r"manajemen|direksi|board|management|tim|team", committee.group(0))
         return "committee", who.group(0) if who else None, None
-    if approval := _APPROVAL.search(text):
+    if approval := _APPROVER.search(text):
         return "needs_approval", approval.group("who"), None
+    if _NEEDS_APPROVAL.search(text):
+        return "needs_approval", None, None
     if _SOLO.search(text):
         return "solo", None, None
     return None, None, None

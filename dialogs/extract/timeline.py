@@ -1,4 +1,4 @@
-"""When the prospect wants to start: phrases resolved to Asia/Jakarta calendar windows and a bucket.
+"""When the prospect wants to start: phrases read as Asia/Jakarta calendar windows, and a bucket.
 
 Rules that are decisions (tested in test_extract_timeline.py):
 
@@ -50,6 +50,11 @@ _MONTHS: Final[dict[str, int]] = {
     "oktober": 10, "october": 10, "okt": 10, "oct": 10, "november": 11, "nov": 11,
     "desember": 12, "december": 12, "des": 12, "dec": 12,
 }  # fmt: skip
+# Short forms that are also words ("may", "mar", "des"): they need a day, a year or a cue.
+_ABBREVIATIONS: Final = frozenset(
+    {"jan", "feb", "mar", "apr", "may", "jun", "jul", "agu", "ags", "aug", "sep", "sept"}
+    | {"okt", "oct", "nov", "des", "dec"}
+)
 _ORDINAL: Final[dict[str, int]] = {
     "pertama": 1, "first": 1, "kedua": 2, "second": 2, "ketiga": 3, "third": 3,
     "keempat": 4, "fourth": 4, **{k: v for k, v in WORD_NUMBERS.items() if v <= 4 and len(k) > 2},
@@ -252,9 +257,9 @@ def _month_name(m: re.Match[str], text: str, today: date) -> tuple[_Window, bool
     day = m.group("day") or m.group("day2")
     year = int(m.group("year")) if m.group("year") else None
     # "may", "mar", "jun" ... are words too: only with a day, a year or a cue before them
-    if (len(name) <= 4 or name == "may") and not (day or year or m.group("mod")):
-        if not _SHORT_MONTH_CUE.search(text[max(0, m.start() - 12) : m.start()]):
-            return None
+    cue = _SHORT_MONTH_CUE.search(text[max(0, m.start() - 12) : m.start()])
+    if name in _ABBREVIATIONS and not (day or year or m.group("mod") or cue):
+        return None
     month = _MONTHS[name]
 
     def window_for(y: int) -> _Window | None:
