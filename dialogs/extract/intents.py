@@ -108,6 +108,8 @@ def intents_in(norm: str) -> frozenset[Intent]:
                 found.add(intent)
     if Intent.STOP in found and _STOP_FALSE.search(norm):
         found.discard(Intent.STOP)
+    if Intent.STOP in found:
+        found.discard(Intent.HUMAN)  # "jangan hubungi saya lagi" is not a wish to talk
     if Intent.LANGUAGE_EN in found and Intent.LANGUAGE_ID in found:
         # "bahasa inggris" names a language with the Indonesian word for language
         found.discard(Intent.LANGUAGE_ID)

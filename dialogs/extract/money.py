@@ -101,7 +101,7 @@ _RANGE_SEP: Final = re.compile(
 _MAX_BEFORE: Final = re.compile(
     r"(?:maksimal|maksimum|maks|max|paling mahal|paling banyak|paling tinggi|paling|under|"
     r"di ?bawah|kurang dari|tidak sampai|tidak lebih dari|tidak lebih|tidak boleh lebih dari|"
-    r"up to|upto|sampai|hingga|at most|no more than|less than|below|not more than|<|≤)"
+    r"up to|upto|sampai|s/d|sd|hingga|at most|no more than|less than|below|not more than|<|≤)"
     r"\s*(?:dari\s*)?$"
 )
 _MIN_BEFORE: Final = re.compile(

@@ -97,7 +97,9 @@ def need_in(norm: str, *, expecting: bool = False) -> Need | None:
     level = _level(norm)
     pain_match = _PAIN.search(norm)
     pain = pain_match.group(0).strip(" ,;") if pain_match else None
-    use_case = next((label for label, pattern in _USE_CASES if pattern.search(norm)), None)
+    # the use case named first is the one the sentence is about ("CRM untuk tim sales")
+    hits = [(m.start(), label) for label, p in _USE_CASES if (m := p.search(norm))]
+    use_case = min(hits)[1] if hits else None
     quantities = _quantities(norm)
     if level is None and pain is None and not quantities:
         if not expecting or not norm:

@@ -98,36 +98,11 @@ _TITLES: Final[tuple[tuple[str, Role, tuple[str, ...]], ...]] = (
     ),
     ("supervisor", "influencer", ("supervisor", "spv")),
     ("pic", "influencer", ("pic", "person in charge")),
-    (
-        "staff",
-        "influencer",
-        (
-            "staff",
-            "staf",
-            "employee",
-            "engineer",
-            "analyst",
-            "analis",
-            "konsultan",
-            "consultant",
-            "programmer",
-            "developer",
-        ),
-    ),
-    (
-        "admin",
-        "gatekeeper",
-        (
-            "admin",
-            "administrasi",
-            "sekretaris",
-            "secretary",
-            "asisten",
-            "assistant",
-            "resepsionis",
-            "receptionist",
-        ),
-    ),
+    ("staff", "influencer", ("staff", "staf", "employee", "engineer", "analyst", "analis")),
+    ("staff", "influencer", ("programmer", "developer", "operator")),
+    ("consultant", "influencer", ("konsultan", "consultant")),
+    ("secretary", "gatekeeper", ("sekretaris", "secretary", "asisten", "assistant")),
+    ("admin", "gatekeeper", ("admin", "administrasi", "resepsionis", "receptionist")),
     ("student", "not_a_buyer", ("mahasiswa", "mahasiswi", "student", "pelajar", "siswa")),
 )
 _SPELLINGS: Final = tuple(s for _, _, spellings in _TITLES for s in spellings)
@@ -159,6 +134,7 @@ _SOLO: Final = re.compile(
 )
 _COMMITTEE: Final = re.compile(
     r"diputuskan (?:oleh )?(?:manajemen|direksi|tim|bersama|board|rapat)|keputusan bersama|"
+    r"keputusan (?:\w+ )?(?:ada )?di (?:manajemen|direksi|board|tim|rapat)|"
     r"rapat (?:direksi|manajemen)|committee|komite|board|dibahas (?:dulu )?(?:di )?internal|"
     r"decided by (?:the )?(?:management|board|team)|voting|musyawarah"
 )
@@ -167,10 +143,14 @@ _TENDER: Final = re.compile(
 )
 _APPROVER: Final = re.compile(
     r"(?:tanya|izin|ijin|konsultasi|diskusi|lapor|persetujuan|approval|acc|check with|ask|"
-    r"approve|approved|sign-?off|diputuskan|decided)\s+(?:(?:dulu|ke|dari|dengan|sama|from|my|"
+    r"approve|approved|sign-?off|diputuskan|decided|putuskan|memutuskan|mutusin|sampaikan|"
+    r"teruskan|forward|laporkan|ajukan)\s+(?:(?:dulu|ke|dari|dengan|sama|from|my|"
     r"the|our|by|oleh|pak|bu)\s+)*(?P<who>atasan|bos|boss|direktur|direksi|manajemen|management|"
     r"owner|pemilik|cfo|ceo|gm|pusat|hq|finance|keuangan|komisaris|manager|manajer|pimpinan|"
-    r"partner|director|supervisor|head office)\b"
+    r"partner|director|supervisor|head office)\b|"
+    # "atasan saya yang memutuskan": someone else decides, even though "saya" is there
+    r"\b(?P<who2>atasan|bos|boss|direktur|direksi|manajemen|owner|pemilik|pimpinan|partner)"
+    r"\s+(?:saya|kami|kita)\s+yang\s+(?:memutuskan|putuskan|mutusin|approve|tentukan)"
 )
 _NEEDS_APPROVAL: Final = re.compile(
     r"(?:harus|perlu|butuh|need|needs|nunggu|menunggu|waiting for)\s+(?:\w+\s+)?"
@@ -207,10 +187,10 @@ def _process(text: str) -> tuple[DecisionProcess | None, str | None, int | None]
     if _TENDER.search(text):
         return "tender", None, None
     if committee := _COMMITTEE.search(text):
-        who = re.search(r"manajemen|direksi|board|management|tim|team", committee.group(0))
+        who = re.search(r"manajemen|direksi|board|management|\btim\b|team", committee.group(0))
         return "committee", who.group(0) if who else None, None
     if approval := _APPROVER.search(text):
-        return "needs_approval", approval.group("who"), None
+        return "needs_approval", approval.group("who") or approval.group("who2"), None
     if _NEEDS_APPROVAL.search(text):
         return "needs_approval", None, None
     if _SOLO.search(text):
