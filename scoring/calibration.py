@@ -274,12 +274,20 @@ def evaluate_points(
     frame, y, notes = _labelled(frame, target, folds)
     needed = {rule.attribute for rule in rules}
     columns = {name: attribute_values(frame[name]) for name in needed if name in frame.columns}
+    absent: dict[str, list[str]] = {}
+    for rule in rules:
+        if rule.attribute not in columns:
+            absent.setdefault(rule.attribute, []).append(rule.id)
     warnings = [*notes]
     warnings += [
-        f"rule {rule.id}: the outcomes have no column {rule.attribute!r}, so it earns nothing"
-        for rule in rules
-        if rule.attribute not in columns
+        f"the outcomes have no column {name!r}, so rules {', '.join(ids)} earn nothing"
+        for name, ids in absent.items()
     ]
+    if rules and not columns:
+        warnings.append(
+            "no rule's attribute is a column of the outcomes: name the CSV columns like the "
+            f"flow's attributes (e.g. {rules[0].attribute})"
+        )
     scores = points_scores(base, rules, columns, len(frame))
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     fold_aucs = [_auc(y[test], scores[test]) for _, test in splitter.split(scores, y)]

@@ -149,7 +149,7 @@ def test_id_column_gets_no_rule_and_a_note(fitted: Calibration) -> None:
 
 
 def test_planted_leaky_column_is_named_with_the_exclude_advice(leads: pd.DataFrame) -> None:
-    result = calibrate(leads, "converted", folds=3)
+    result = calibrate(leads.head(1500), "converted", folds=3)
 
     leaks = [w for w in result.evaluation.warnings if "leakage" in w]
     assert leaks
@@ -183,7 +183,7 @@ def test_evaluating_a_rule_on_an_absent_column_warns_and_scores_the_rest(
     report = evaluate_points(leads, "converted", 30, rules)
 
     assert report.auc > 0.55
-    assert [w for w in report.warnings if "ghost" in w and "no_such_column" in w]
+    assert [w for w in report.warnings if "ghost" in w and "'no_such_column'" in w]
 
 
 @pytest.mark.parametrize(
