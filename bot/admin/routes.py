@@ -8,15 +8,12 @@ shown as text, never as markup, and a Content-Security-Policy without scripts ba
 
 import logging
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, Final, get_args
-from urllib.parse import urlencode
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Final
 
 import jinja2
 from aiohttp import web
-from pydantic import ValidationError
 
 from bot.admin.auth import (
     COOKIE_PATH,
@@ -27,14 +24,14 @@ from bot.admin.auth import (
     AdminAuth,
     AdminSession,
 )
+from bot.admin.forms import parse_decision, parse_sdr_form
+from bot.admin.rendering import query_string, security_headers, slot_views, templates
 from bot.app import COMMITTER, DB, FLOW, SETTINGS, utc_now
 from bot.channels.whatsapp_sender import mask
 from bot.web import Handler
-from dialogs import ConversationState, Flow
-from dialogs.describe import describe_value
 from scoring import Band, Stage, score
 from storage.conversations import get_conversation
-from storage.handoffs import Decision, decide_handoff, get_handoff, get_handoff_for_lead
+from storage.handoffs import decide_handoff, get_handoff, get_handoff_for_lead
 from storage.handoffs import list_handoffs as list_handoff_items
 from storage.leads import funnel_counts, get_lead, list_leads, list_stage_changes
 from storage.messages import transcript
@@ -44,8 +41,6 @@ from storage.sdrs import Sdr, add_sdr, get_sdr, list_sdrs, set_active
 logger = logging.getLogger(__name__)
 
 PAGE_SIZE: Final = 50
-MAX_REASON_CHARS: Final = 1000
-DECISIONS: Final[tuple[str, ...]] = get_args(Decision)
 HANDOFF_STATUSES: Final = ("open", "accepted", "rejected", "won", "lost")
 STAGES: Final = frozenset(stage.value for stage in Stage)
 BANDS: Final = frozenset(band.value for band in Band)
@@ -53,90 +48,7 @@ PUBLIC_ROUTES: Final = frozenset({"admin.login", "admin.login.submit"})
 SAFE_METHODS: Final = frozenset({"GET", "HEAD"})
 # Where a login may send the admin afterwards: admin paths only, never another site.
 _NEXT_PATH: Final = re.compile(r"^/admin(/[A-Za-z0-9_\-/]*)?$")
-_TELEGRAM_CHAT_ID: Final = re.compile(r"^-?[0-9]{1,20}$")
-_PHONE_NOISE: Final = re.compile(r"[\s\-().]")
-SECURITY_HEADERS: Final[Mapping[str, str]] = {
-    # No scripts at all: even a markup bug could not run a prospect's <script>.
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; "
-        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-    ),
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "Cache-Control": "no-store",
-}
-
 SESSION: Final = web.RequestKey("admin_session", AdminSession)
-
-
-def when(value: datetime | None) -> str:
-    """A timestamp as admins read it: UTC, to the minute."""
-    return "" if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def templates() -> jinja2.Environment:
-    """The page templates; autoescape is on for every template, whatever its name."""
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("bot.admin", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,  # a typo in a template fails the tests, not silently
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["when"] = when
-    return env
-
-
-def query_string(**params: str | int | None) -> str:
-    """`?stage=sql&page=2` without the empty parameters."""
-    kept = {key: value for key, value in params.items() if value not in (None, "")}
-    return "?" + urlencode(kept) if kept else ""
-
-
-@dataclass(frozen=True, slots=True)
-class NewSdr:
-    """A validated 'add SDR' form."""
-
-    name: str
-    telegram_chat_id: str | None
-    whatsapp_number: str | None
-
-
-def parse_sdr_form(form: Mapping[str, Any]) -> tuple[NewSdr | None, list[str]]:
-    """The SDR form's values, or the problems to show next to it."""
-    name = str(form.get("name", "")).strip()
-    chat_id = str(form.get("telegram_chat_id", "")).strip()
-    number = _PHONE_NOISE.sub("", str(form.get("whatsapp_number", ""))).removeprefix("+")
-    problems = []
-    if not name or len(name) > 200:
-        problems.append("Name is required (at most 200 characters).")
-    if chat_id and not _TELEGRAM_CHAT_ID.match(chat_id):
-        problems.append("Telegram chat id must be a number, e.g. 123456789 or -1001234567890.")
-    if number.startswith("0"):
-        number = "62" + number[1:]  # a local Indonesian number; WhatsApp ids are 62...
-    if number and not (number.isdigit() and 8 <= len(number) <= 15):
-        problems.append("WhatsApp number must be 8-15 digits, e.g. 6281234567890.")
-    if problems:
-        return None, problems
-    return NewSdr(name, chat_id or None, number or None), []
-
-
-def parse_decision(form: Mapping[str, Any]) -> tuple[Decision | None, str | None, str | None]:
-    """(decision, reason, problem) from a decision form."""
-    decision = str(form.get("decision", ""))
-    reason = str(form.get("reason", "")).strip() or None
-    if decision not in DECISIONS:
-        return (
-            None,
-            None,
-            f"Unknown decision {decision!r}; expected one of {', '.join(DECISIONS)}.",
-        )
-    if reason is not None and len(reason) > MAX_REASON_CHARS:
-        return None, None, f"The reason is too long (at most {MAX_REASON_CHARS} characters)."
-    if decision == "rejected" and reason is None:
-        return None, None, "A rejection needs a reason."
-    return decision, reason, None  # type: ignore[return-value]  # checked against DECISIONS
 
 
 class AdminSite:
@@ -342,7 +254,7 @@ class AdminSite:
             sdr = await get_sdr(conn, handoff.sdr_id) if handoff and handoff.sdr_id else None
         now = self.clock()
         current = score(events, now, flow.policy)
-        slots, state_problem = _slots(conversation.state_json if conversation else None, flow)
+        slots, state_problem = slot_views(conversation.state_json if conversation else None, flow)
         summary = handoff.summary if handoff and isinstance(handoff.summary, dict) else {}
         return self.render(
             request,
@@ -480,48 +392,13 @@ def _names(sdrs: list[Sdr]) -> dict[int, str]:
     return {sdr.id: sdr.name for sdr in sdrs}
 
 
-@dataclass(frozen=True, slots=True)
-class SlotView:
-    """One slot as the lead page shows it."""
-
-    name: str
-    value: str
-    words: str
-    status: str
-    at: datetime
-
-
-def _slots(state_json: str | None, flow: Flow) -> tuple[list[SlotView], str]:
-    """The slots in words with the prospect's own words; a problem note if unreadable."""
-    if state_json is None:
-        return [], ""
-    try:
-        state = ConversationState.model_validate_json(state_json)
-    except ValidationError as e:
-        # A state from an older schema must not take the whole page down.
-        logger.warning("conversation state unreadable: %d problems", e.error_count())
-        return [], "The stored conversation state could not be read."
-    views = []
-    for name, slot in state.slots.items():
-        filled = slot.status == "filled" and slot.value is not None
-        value = describe_value(name, slot.value, "en", flow.question_for_slot(name))
-        views.append(
-            SlotView(name, value if filled else "unknown", slot.raw, slot.status, slot.at)
-        )
-    return views, ""
-
-
-async def _security_headers(_: web.Request, response: web.StreamResponse) -> None:
-    response.headers.update(SECURITY_HEADERS)
-
-
 def admin_routes(app: web.Application, *, clock: Callable[[], datetime] = utc_now) -> None:
     """Mount the admin under /admin; without an admin password it only says how to enable it."""
     password = app[SETTINGS].admin_password
     auth = AdminAuth(password, clock=clock) if password and password.get_secret_value() else None
     site = AdminSite(auth, templates(), clock)
     admin = web.Application(middlewares=[site.guard])
-    admin.on_response_prepare.append(_security_headers)
+    admin.on_response_prepare.append(security_headers)
     if auth is None:
         logger.warning("admin disabled: set QUALIBOT_ADMIN_PASSWORD to enable /admin")
     lead_id, object_id = r"{lead_id:[A-Za-z0-9_\-]{1,64}}", r"{handoff_id:[A-Za-z0-9_\-]{1,64}}"
