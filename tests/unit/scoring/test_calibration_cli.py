@@ -6,9 +6,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bot.calibrate import read_scoring_section
 from bot.cli import main
+from dialogs import BUNDLED_FLOW, flow_from_text
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> tuple[int, str, str]:
@@ -236,3 +238,22 @@ def test_without_the_calibrate_extra_the_commands_say_how_to_install_it(
 
     assert code == 2
     assert "pip install 'qualibot[calibrate]'" in err
+
+
+def test_written_table_merges_into_the_bundled_flow(
+    leads_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rules_file = tmp_path / "rules.yaml"
+    run(
+        capsys, "calibrate", "--outcomes", leads_csv, "--target", "converted",
+        "--exclude", "call_status", "--write", rules_file, "--folds", "3",
+    )  # fmt: skip
+    learned = yaml.safe_load(rules_file.read_text(encoding="utf-8"))["scoring"]
+    document = yaml.safe_load(BUNDLED_FLOW.read_text(encoding="utf-8"))
+    document["scoring"] |= {"base": learned["base"], "rules": learned["rules"]}
+
+    flow = flow_from_text(yaml.safe_dump(document, allow_unicode=True))
+
+    _, written, _ = read_scoring_section(rules_file.read_text(encoding="utf-8"))
+    assert flow.scoring_base == learned["base"]
+    assert set(written) <= set(flow.fit_rules)
