@@ -127,6 +127,7 @@ _ONE_TIME: Final = re.compile(
     r"\bbeli putus\b|\blump sum\b|\bsekaligus\b"
 )
 
+_PARENTHESIS: Final = re.compile(r"^\s*\([^)]*\)")
 _BUDGET_WORD: Final = re.compile(r"\b(?:budget|bujet|budjet|bugdet|anggaran|dana|biaya|modal)")
 _PENDING: Final = re.compile(
     r"diajukan|pengajuan|(?:nunggu|menunggu|tunggu) (?:approval|persetujuan|acc)|"
@@ -153,7 +154,8 @@ _WANTS_QUOTE: Final = re.compile(
 )
 _NO_BUDGET: Final = re.compile(
     r"(?:belum|tidak) ada (?:budget|bujet|anggaran|dana)|"
-    r"(?:budget|bujet|anggaran|dana)(?:nya)? (?:belum|tidak|masih belum) ada|no budget|"
+    r"(?:budget|bujet|anggaran|dana)(?:nya)?(?: \S+){0,2}? (?:belum|tidak|masih belum) ada|"
+    r"no budget|"
     r"(?:don'?t|do not) have (?:a |any )?budget|tidak punya (?:budget|anggaran|dana)|"
     r"belum (?:di)?anggarkan|belum dialokasikan|not budgeted|zero budget|"
     r"budget(?:nya)? (?:nol|0)\b"
@@ -240,7 +242,8 @@ def _is_money(a: _Amount, text: str, *, expecting: bool) -> bool:
 
 def _period(text: str, start: int, end: int) -> Period | None:
     # Only the clause around the amount: "50jt, mulai sebulan lagi" is not a monthly budget.
-    after = re.split(r"[,.;!?](?:\s|$)", text[end : end + 24])[0]
+    after = _PARENTHESIS.sub("", text[end : end + 60])[:24]  # "Rp 250jt (dua ratus ...)"
+    after = re.split(r"[,.;!?](?:\s|$)", after)[0]
     for window in (after, _clause_before(text, start)):
         if _MONTHLY.search(window):
             return "monthly"

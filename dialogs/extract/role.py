@@ -105,14 +105,29 @@ _TITLES: Final[tuple[tuple[str, Role, tuple[str, ...]], ...]] = (
     ("admin", "gatekeeper", ("admin", "administrasi", "resepsionis", "receptionist")),
     ("student", "not_a_buyer", ("mahasiswa", "mahasiswi", "student", "pelajar", "siswa")),
 )
-_SPELLINGS: Final = tuple(s for _, _, spellings in _TITLES for s in spellings)
-_OWNER: Final = tuple(i for i, (_, _, spellings) in enumerate(_TITLES) for _ in spellings)
+# Spellings grouped by word count: an n-gram is only compared with titles of n words, so
+# "saya manajer pembelian" cannot pass for "manajer pembelian" with one word too many.
+_BY_SIZE: Final = {
+    size: (
+        tuple(s for _, _, spellings in _TITLES for s in spellings if len(s.split()) == size),
+        tuple(
+            i
+            for i, (_, _, spellings) in enumerate(_TITLES)
+            for s in spellings
+            if len(s.split()) == size
+        ),
+    )
+    for size in (1, 2, 3, 4)
+}
 _TYPO_CUTOFF: Final = 86.0
 _NYA: Final = re.compile(r"(?<=\w{3})nya$")
 _WORDS: Final = re.compile(r"[a-z][a-z-]*")
 
 _FIRST_PERSON: Final = re.compile(
     r"\b(?:saya|sebagai|selaku|jabatan|posisi|i'?m|i am|as|my role|my title|kerja jadi|aku)\b"
+)
+_SELF_BEFORE: Final = re.compile(
+    r"\b(?:saya|sebagai|selaku|i'?m|i am|as)\s+(?:(?:a|an|the|seorang|sbg)\s+)?$"
 )
 _THIRD_PARTY: Final = re.compile(r"^\s*(?:kami|saya|kita|our|nya)\b")
 _THIRD_BEFORE: Final = re.compile(
@@ -158,21 +173,22 @@ _NEEDS_APPROVAL: Final = re.compile(
 )
 
 
-def _titles(text: str) -> list[tuple[int, int]]:
-    """(position in text, title index) of each title, exact or with a typo."""
+def _titles(text: str) -> list[tuple[int, int, int]]:
+    """(start, end, title index) of each title in `text`, exact or with a typo."""
     # "ownernya", "direkturnya": the -nya suffix would hide the title from the ratio
-    words = [(m.start(), _NYA.sub("", m.group(0))) for m in _WORDS.finditer(text)]
-    hits: list[tuple[int, int]] = []
+    words = [(m.start(), m.end(), _NYA.sub("", m.group(0))) for m in _WORDS.finditer(text)]
+    hits: list[tuple[int, int, int]] = []
     taken: set[int] = set()
-    for size in (3, 2, 1):
+    for size in (4, 3, 2, 1):
+        spellings, owners = _BY_SIZE[size]
         for i in range(len(words) - size + 1):
             if any(j in taken for j in range(i, i + size)):
                 continue
-            gram = " ".join(w for _, w in words[i : i + size])
+            gram = " ".join(w for _, _, w in words[i : i + size])
             cutoff = 100.0 if len(gram) < 5 else _TYPO_CUTOFF
-            best = process.extractOne(gram, _SPELLINGS, scorer=fuzz.ratio, score_cutoff=cutoff)
+            best = process.extractOne(gram, spellings, scorer=fuzz.ratio, score_cutoff=cutoff)
             if best is not None:
-                hits.append((words[i][0], _OWNER[best[2]]))
+                hits.append((words[i][0], words[i + size - 1][1], owners[best[2]]))
                 taken.update(range(i, i + size))
     return sorted(hits)
 
@@ -204,13 +220,18 @@ def authority_in(norm: str, *, expecting: bool = False) -> Authority | None:
     title: str | None = None
     role: Role = "unknown"
     short = len(_WORDS.findall(norm)) <= 4
-    for at, index in _titles(norm):
+    for at, end, index in _titles(norm):
         name, title_role, _ = _TITLES[index]
-        after = norm[at:].split(" ", 1)[1] if " " in norm[at:] else ""
-        if _THIRD_PARTY.match(after) or _THIRD_BEFORE.search(norm[:at]):
+        before = norm[max(0, at - 25) : at]
+        # "tanya direktur" and "direktur saya" name someone else; "sebagai direktur saya
+        # setuju" is the speaker, so a self cue right before the title wins over "saya" after
+        third = _THIRD_BEFORE.search(before) or (
+            not _SELF_BEFORE.search(before) and _THIRD_PARTY.match(norm[end:])
+        )
+        if third:
             approver = approver or name
             continue
-        if expecting or short or _FIRST_PERSON.search(norm[max(0, at - 25) : at]):
+        if expecting or short or _FIRST_PERSON.search(before):
             title, role = name, title_role
             break
     if process_ is None and title is None:

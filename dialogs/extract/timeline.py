@@ -97,8 +97,8 @@ _QUARTER_RE: Final = re.compile(
 _HALF_RE: Final = re.compile(
     r"\b(?:semester|smt|h|paruh)\s?-?\s?(?:ke-?\s?)?(?P<h>[12]|satu|dua|pertama|kedua)\b"
     + _YEAR
-    + r"|\b(?P<eh>first|second) half\b"
-    + _YEAR.replace("year", "year2")
+    + r"|\b(?P<eh>first|second) half\b|\b(?P<next>semester depan|next semester|"
+    r"semester berikutnya|paruh kedua|second half)\b" + _YEAR.replace("year", "year2")
 )
 _MONTH_RE: Final = re.compile(
     _MOD
@@ -112,7 +112,7 @@ _RELATIVE_RE: Final = re.compile(
     r"tahun ini|this year|bulan|tahun|(?:the )?year|(?:the )?month|besok|tomorrow|lusa)\b"
 )
 _OFFSET_RE: Final = re.compile(
-    rf"\b(?P<lead>dalam(?: waktu)?|within|in|next|sekitar)?\s*(?P<n>{_NUM})\s*-?\s*"
+    rf"\b(?P<lead>dalam(?: waktu)?|within|in|next|sekitar)?\s*(?:(?P<n0>\d{{1,3}})\s*(?:-|–|sampai|atau|or|to)\s*)?(?P<n>{_NUM})\s*-?\s*"
     r"(?P<u>hari|minggu|pekan|bulan|tahun|days?|weeks?|months?|years?)\b"
     r"(?:\s*(?P<tail>lagi|ke ?depan|dari sekarang|from now|mendatang|later))?"
 )
@@ -126,6 +126,7 @@ _DATE_RE: Final = re.compile(
     r"(?P<d>\d{1,2})[/-](?P<m>\d{1,2})(?:[/-](?P<y>20\d\d|\d\d))?)\b"
 )
 _YEAR_RE: Final = re.compile(r"\b(?:tahun|in|di|pada|year)\s+(?P<year>20\d\d)\b")
+_ADDRESS_BEFORE: Final = re.compile(r"\b(?:jalan|jl|jln|gang|gg|street|st)\.?\s*$")
 _SHORT_MONTH_CUE: Final = re.compile(
     r"(?:bulan|in|by|before|awal|akhir|pertengahan|mid|early|late|end of|sebelum|mulai|start)\s*$"
 )
@@ -244,6 +245,14 @@ def _quarter(m: re.Match[str], today: date) -> tuple[_Window, bool] | None:
 
 
 def _half(m: re.Match[str], today: date) -> tuple[_Window, bool] | None:
+    if m.group("next"):
+        second_half_next = today.month <= 6
+        y = today.year if second_half_next else today.year + 1
+        return (
+            (date(y, 7, 1), date(y, 12, 31))
+            if second_half_next
+            else (date(y, 1, 1), date(y, 6, 30))
+        ), False
     token = m.group("h") or m.group("eh")
     second = token in ("2", "dua", "kedua", "second")
     year = _year_of(m.group("year") or m.group("year2"), today)
@@ -257,6 +266,8 @@ def _month_name(m: re.Match[str], text: str, today: date) -> tuple[_Window, bool
     day = m.group("day") or m.group("day2")
     year = int(m.group("year")) if m.group("year") else None
     # "may", "mar", "jun" ... are words too: only with a day, a year or a cue before them
+    if _ADDRESS_BEFORE.search(text[max(0, m.start() - 8) : m.start()]):
+        return None  # "Jl. 17 Agustus" is a street
     cue = _SHORT_MONTH_CUE.search(text[max(0, m.start() - 12) : m.start()])
     if name in _ABBREVIATIONS and not (day or year or m.group("mod") or cue):
         return None
@@ -307,8 +318,10 @@ def _offset(m: re.Match[str], today: date) -> _Found | None:
     ):
         return _Found(m.start(), (today, _shift(today, n, unit)), deadline=True)
     if lead == "in" or tail in ("lagi", "dari sekarang", "from now", "later"):
-        start = _shift(today, n, unit)
-        return _Found(m.start(), (start, _shift(start, 1, unit) - timedelta(days=1)))
+        # "2-3 bulan lagi": from the nearer end to the farther one
+        start = _shift(today, int(m.group("n0")) if m.group("n0") else n, unit)
+        last = _shift(today, n + 1, unit) - timedelta(days=1)
+        return _Found(m.start(), (start, last))
     return None  # "sudah 5 tahun pakai excel" is not a plan
 
 
