@@ -507,6 +507,8 @@ class TelegramSender:
     def __init__(self, bot: Bot, *, limiter: RateLimiter | None = None) -> None:
         self.bot = bot
         self._limiter = limiter  # None: no client-side throttling (benchmarks, tests)
+        # Only sends are throttled: answerCallbackQuery must be quick, and edits follow a
+        # press one-for-one.
 
     @classmethod
     def create(
@@ -516,12 +518,19 @@ class TelegramSender:
         *,
         api_url: str = DEFAULT_API_URL,
         limiter: RateLimiter | None = None,
+        throttle: bool = True,
     ) -> Self:
-        """A sender on the app's shared session. Call `start()` before use, `close()` after."""
+        """A sender on the app's shared session. Call `start()` before use, `close()` after.
+
+        Sends are throttled by `limiter` (Telegram's defaults when None); `throttle=False`
+        turns that off for benchmarks and tests.
+        """
         request = AiohttpRequest(session)
-        # Long polls use a second request object, as PTB expects; both borrow one session.
+        # getUpdates and every other call share one request object; both borrow one session.
         bot = Bot(token, base_url=api_url, request=request, get_updates_request=request)
-        return cls(bot, limiter=limiter)
+        if not throttle:
+            return cls(bot)
+        return cls(bot, limiter=limiter or RateLimiter())
 
     async def start(self) -> None:
         """Check the token with getMe (PTB's `initialize`), so a bad one fails at start-up."""

@@ -14,6 +14,7 @@ from telegram.error import BadRequest, TimedOut
 
 from bot.channels.telegram import (
     AnsweredQuestion,
+    RateLimiter,
     TelegramEvent,
     TelegramInbound,
     TelegramSender,
@@ -47,7 +48,7 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
 async def sender(
     fake: FakeTelegram, session: aiohttp.ClientSession
 ) -> AsyncIterator[TelegramSender]:
-    sender = TelegramSender.create(fake.token, session, api_url=fake.api_url)
+    sender = TelegramSender.create(fake.token, session, api_url=fake.api_url, throttle=False)
     await sender.start()
     yield sender
     await sender.close()
@@ -220,6 +221,21 @@ async def test_closing_the_bot_leaves_the_shared_session_open(
     await sender.close()
 
     assert not session.closed
+
+
+async def test_throttled_sender_spaces_a_burst_to_one_chat(
+    fake: FakeTelegram, session: aiohttp.ClientSession
+) -> None:
+    limiter = RateLimiter(per_chat_per_second=20, chat_burst=2)  # 50 ms apart after 2
+    sender = TelegramSender.create(fake.token, session, api_url=fake.api_url, limiter=limiter)
+    started = asyncio.get_running_loop().time()
+
+    for text in ("1", "2", "3", "4"):
+        await sender.send(str(CHAT), OutboundMessage(text))
+
+    assert asyncio.get_running_loop().time() - started >= 0.09
+    assert fake.texts_to(CHAT) == ["1", "2", "3", "4"]
+    await sender.close()
 
 
 # --- button presses ------------------------------------------------------------------------
