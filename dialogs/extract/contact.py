@@ -43,8 +43,14 @@ def is_personal_email(address: str) -> bool:
     return domain.split(".", 1)[0] in PERSONAL_PROVIDERS
 
 
+# "budi[at]maju.com", "budi (at) maju (dot) com": addresses written to dodge scrapers
+_OBFUSCATED_AT: Final = re.compile(r"\s*[\[({]\s*at\s*[\])}]\s*", re.IGNORECASE)
+_OBFUSCATED_DOT: Final = re.compile(r"\s*[\[({]\s*dot\s*[\])}]\s*", re.IGNORECASE)
+
+
 def extract_email(text: str) -> Email | None:
     """The first email address in `text`, lower-cased, with its personal-domain flag."""
+    text = _OBFUSCATED_DOT.sub(".", _OBFUSCATED_AT.sub("@", text))
     found = EMAIL_RE.search(text)
     if found is None:
         return None

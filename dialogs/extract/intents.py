@@ -22,7 +22,7 @@ _PATTERNS: Final[dict[Intent, re.Pattern[str]]] = {
         r"\bberapa\b.{0,20}\b(?:harga|biaya|tarif|price|cost)|"
         r"\b(?:harga|biaya|tarif)(?:nya)?\b.{0,20}\b(?:berapa|berapaan)\b|"
         r"\b(?:harga|harganya|biayanya|tarifnya|price|pricing)\s*\?|"
-        r"\bhow much\b|\bpricing\b|\bprice ?list\b|\bdaftar harga\b|\bpricelist\b|"
+        r"\bhow much\b|\bpricing\b|\bprice ?list(?:nya)?\b|\bdaftar harga\b|"
         r"\b(?:minta|info|cek|kirim|kasih tahu|tahu|lihat)\s+(?:info\s+)?"
         r"(?:harga|biaya|pricing|price)|"
         r"\bwhat(?:'s| is) the (?:price|cost)\b|\bkena berapa\b|\bberapaan\b|"

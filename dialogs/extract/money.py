@@ -75,7 +75,7 @@ _WORD_DIGITS: Final[dict[str, int]] = {
 
 _AMOUNT_RE: Final = re.compile(
     r"(?<![\w.,])(?:(?P<cur1>rp\.?|idr|us\$|usd|sgd|s\$|a\$|\$|eur|€|myr|rm|aud)\s?)?"
-    rf"(?P<num>{NUMBER})\s?"
+    rf"(?P<num>{NUMBER})(?P<an0>-?an\s?(?=ribu|rb|juta|jt|miliar|milyar))?\s?"
     r"(?P<unit>ribu|rb|juta|jt|jeti|miliar|milyar|million|mio|mil|mn|billion|bn|b|"
     r"triliun|trilyun|t|k|m)?(?P<an>-?an)?"
     r"(?:\s?(?P<cur2>rupiah|idr|usd|dollars?|dolar|sgd|eur|euro|myr|ringgit))?(?![\w$€])"
@@ -206,7 +206,7 @@ def _amounts(text: str) -> list[_Amount]:
                 currency=_CURRENCIES.get(cur) if cur else None,
                 dot_decimal=read[1],
                 unit=unit,
-                suffix_an=bool(m.group("an")),
+                suffix_an=bool(m.group("an") or m.group("an0")),
             )
         )
     for m in _WORD_AMOUNT_RE.finditer(text):

@@ -19,7 +19,8 @@ _NONE: Final = re.compile(
     r"no need|don'?t need|tidak ada kebutuhan|belum butuh"
 )
 _HIGH: Final = re.compile(
-    r"butuh banget|perlu banget|sangat (?:butuh|perlu)|(?<!tidak )\burgent\b|(?<!tidak )\burgen\b|"
+    r"butuh banget|perlu banget|sangat (?:butuh|perlu)|(?<!tidak )\burgent(?:ly)?\b|"
+    r"(?<!tidak )\burgen\b|"
     r"mendesak|(?:compare|bandingin|bandingkan|membandingkan|comparing|banding)\w*\s+"
     r"(?:\w+\s+)?(?:vendor|solusi|provider|produk|opsi)|shortlist|"
     r"\bwajib\b|harus segera|critical|kritis|asap|secepatnya|kewalahan|overwhelmed|"

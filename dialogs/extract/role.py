@@ -129,10 +129,13 @@ _FIRST_PERSON: Final = re.compile(
 _SELF_BEFORE: Final = re.compile(
     r"\b(?:saya|sebagai|selaku|i'?m|i am|as)\s+(?:(?:a|an|the|seorang|sbg)\s+)?$"
 )
-_THIRD_PARTY: Final = re.compile(r"^\s*(?:kami|saya|kita|our|nya)\b")
+# "direktur saya" is my director, but "owner saya sendiri" is "the owner is me"
+_SELF_AFTER: Final = re.compile(r"^\s*(?:saya|aku|nya)? ?sendiri\b")
+_THIRD_PARTY: Final = re.compile(r"^\s*(?:kami|saya|kita|our|nya)\b(?!\s+sendiri)")
 _THIRD_BEFORE: Final = re.compile(
-    r"\b(?:our|my|ke|sama|dengan|tanya|izin|ijin|oleh|by|ask|from|approval|persetujuan)\s+"
-    r"(?:the\s+|pak\s+|bu\s+)?$"
+    r"(?:\b(?:our|my|ke|sama|dengan|tanya|izin|ijin|oleh|by|ask|from|approval|persetujuan)|"
+    r"\bkeputusan(?:nya)?(?: \w+)?(?: ada)? di(?: tangan)?|\bis with)\s+"
+    r"(?:the\s+|pak\s+|bu\s+|our\s+)?$"
 )
 
 _LIMIT: Final = re.compile(
@@ -159,8 +162,9 @@ _TENDER: Final = re.compile(
 _APPROVER: Final = re.compile(
     r"(?:tanya|izin|ijin|konsultasi|diskusi|lapor|persetujuan|approval|acc|check with|ask|"
     r"approve|approved|sign-?off|diputuskan|decided|putuskan|memutuskan|mutusin|sampaikan|"
-    r"teruskan|forward|laporkan|ajukan)\s+(?:(?:dulu|ke|dari|dengan|sama|from|my|"
-    r"the|our|by|oleh|pak|bu)\s+)*(?P<who>atasan|bos|boss|direktur|direksi|manajemen|management|"
+    r"teruskan|forward|laporkan|ajukan|keputusan(?:nya)?(?: akhir)?)\s+(?:(?:dulu|ke|dari|"
+    r"dengan|sama|from|my|the|our|by|oleh|pak|bu|is|with|ada|di|tangan|at|lies|rests)\s+)*"
+    r"(?P<who>atasan|bos|boss|direktur|direksi|manajemen|management|"
     r"owner|pemilik|cfo|ceo|gm|pusat|hq|finance|keuangan|komisaris|manager|manajer|pimpinan|"
     r"partner|director|supervisor|head office)\b|"
     # "atasan saya yang memutuskan": someone else decides, even though "saya" is there
@@ -231,7 +235,8 @@ def authority_in(norm: str, *, expecting: bool = False) -> Authority | None:
         if third:
             approver = approver or name
             continue
-        if expecting or short or _FIRST_PERSON.search(before):
+        mine = _FIRST_PERSON.search(before) or _SELF_AFTER.match(norm[end:])
+        if expecting or short or mine:
             title, role = name, title_role
             break
     if process_ is None and title is None:

@@ -80,17 +80,18 @@ _UNKNOWN_ASKED: Final = re.compile(
 )
 _URGENT: Final = re.compile(
     r"\b(?:secepatnya|asap|as soon as possible|urgent|urgen|segera|sekarang juga|immediately|"
-    r"right away|buru-buru|mendesak|sesegera mungkin|minggu ini|this week|hari ini|today)\b"
+    r"right away|buru-buru|mendesak|sesegera mungkin|minggu ini|this week|hari ini|today|"
+    r"urgently)\b"
 )
 _DEADLINE_BEFORE: Final = re.compile(
     r"(?:paling lambat|paling telat|selambat-lambatnya|sebelum|maksimal|maks|max|by|before|"
-    r"deadline|no later than|harus sudah|target|latest)\s*(?:tanggal\s*)?"
+    r"deadline|no later than|harus sudah|latest)\s*(?:tanggal\s*)?"
     r"(?:(?:akhir|end of|the end of)\s*)?$"
 )
 _BEFORE_WORD: Final = re.compile(r"(?:sebelum|before)\s*(?:tanggal\s*)?$")
 
 _QUARTER_RE: Final = re.compile(
-    r"\b(?:q|kuartal|quarter|triwulan|tw)\s?-?\s?(?:ke-?\s?)?"
+    _MOD + r"\b(?:q|kuartal|quarter|triwulan|tw)\s?-?\s?(?:ke-?\s?)?"
     r"(?P<q>[1-4]|satu|dua|tiga|empat|pertama|kedua|ketiga|keempat|first|second|third|fourth)\b"
     + _YEAR
 )
@@ -108,11 +109,14 @@ _MONTH_RE: Final = re.compile(
 )
 _RELATIVE_RE: Final = re.compile(
     _MOD + r"(?P<what>bulan depan|next month|bulan berikutnya|bulan ini|this month|minggu depan|"
+    r"kuartal depan|next quarter|quarter depan|kuartal berikutnya|"
     r"pekan depan|next week|minggu berikutnya|tahun depan|next year|tahun berikutnya|"
     r"tahun ini|this year|bulan|tahun|(?:the )?year|(?:the )?month|besok|tomorrow|lusa)\b"
 )
 _OFFSET_RE: Final = re.compile(
-    rf"\b(?P<lead>dalam(?: waktu)?|within|in|next|sekitar)?\s*(?:(?P<n0>\d{{1,3}})\s*(?:-|–|sampai|atau|or|to)\s*)?(?P<n>{_NUM})\s*-?\s*"
+    r"\b(?P<lead>dalam(?: waktu)?|within|in|next|sekitar)?\s*"
+    r"(?:(?P<n0>\d{1,3})\s*(?:-|–|sampai|atau|or|to)\s*)?"
+    rf"(?P<n>{_NUM})\s*-?\s*"
     r"(?P<u>hari|minggu|pekan|bulan|tahun|days?|weeks?|months?|years?)\b"
     r"(?:\s*(?P<tail>lagi|ke ?depan|dari sekarang|from now|mendatang|later))?"
 )
@@ -235,13 +239,22 @@ def _shift(day: date, n: int, unit: str) -> date:
     return add_months(day, 12 * n)
 
 
+_MOD_THIRD: Final[dict[str, int]] = {"awal": 0, "early": 0, "beginning of": 0}
+_MOD_THIRD.update({"akhir": 2, "end of": 2, "late": 2})
+
+
 def _quarter(m: re.Match[str], today: date) -> tuple[_Window, bool] | None:
     q = _ORDINAL.get(m.group("q")) or int(m.group("q"))
-    return _recurring(
-        lambda y: (date(y, 3 * q - 2, 1), _month(y, 3 * q)[1]),
-        _year_of(m.group("year"), today),
-        today,
-    )
+    # "awal Q4" is its first month, "pertengahan Q4" the second, "akhir Q4" the last
+    mod = m.group("mod")
+    offset = 0 if mod is None else _MOD_THIRD.get(mod, 1)
+
+    def window_for(y: int) -> _Window:
+        if mod is None:
+            return date(y, 3 * q - 2, 1), _month(y, 3 * q)[1]
+        return _month(y, 3 * q - 2 + offset)
+
+    return _recurring(window_for, _year_of(m.group("year"), today), today)
 
 
 def _half(m: re.Match[str], today: date) -> tuple[_Window, bool] | None:
@@ -291,6 +304,10 @@ def _relative(m: re.Match[str], today: date) -> tuple[_Window, bool] | None:
     if what in ("minggu depan", "pekan depan", "next week", "minggu berikutnya"):
         monday = today + timedelta(days=7 - today.weekday())
         return (monday, monday + timedelta(days=6)), False
+    if what in ("kuartal depan", "next quarter", "quarter depan", "kuartal berikutnya"):
+        first = add_months(today.replace(day=1), 3 - (today.month - 1) % 3)
+        last = add_months(first, 2)
+        return (first, _month(last.year, last.month)[1]), False
     if what in ("bulan depan", "next month", "bulan berikutnya"):
         following = add_months(today.replace(day=1), 1)
         return _modified(_month(following.year, following.month), mod), False

@@ -12,6 +12,7 @@ from typing import Any, Final, get_args
 
 import pytest
 import yaml
+from pydantic import BaseModel
 
 from dialogs.extract import Expecting, Extraction, extract_all, parse_number, parse_yesno
 from dialogs.slots import Authority, Budget, Email, Phone, Timeline
@@ -21,7 +22,7 @@ DEFAULT_NOW: Final = datetime.fromisoformat("2026-05-13T10:00:00+07:00")
 SLOT_KEYS: Final = ("budget", "authority", "need", "timeline", "email", "phone")
 KEYS: Final = (*SLOT_KEYS, "intents", "yesno", "number")
 # Compared whole, with the model's defaults for fields the corpus leaves out.
-_WHOLE: Final = {
+_WHOLE: Final[dict[str, type[BaseModel]]] = {
     "budget": Budget,
     "authority": Authority,
     "timeline": Timeline,
@@ -103,7 +104,7 @@ def matches(utterance: Utterance, extraction: Extraction, key: str) -> bool:
     if key in _WHOLE:
         if expected is None:
             return actual is None
-        return actual == _WHOLE[key].model_validate(expected).model_dump(mode="json")
+        return bool(actual == _WHOLE[key].model_validate(expected).model_dump(mode="json"))
     if key == "need":
         return actual is not None and all(actual.get(k) == v for k, v in expected.items())
     if key == "intents":
