@@ -105,20 +105,23 @@ _TITLES: Final[tuple[tuple[str, Role, tuple[str, ...]], ...]] = (
     ("admin", "gatekeeper", ("admin", "administrasi", "resepsionis", "receptionist")),
     ("student", "not_a_buyer", ("mahasiswa", "mahasiswi", "student", "pelajar", "siswa")),
 )
-# Spellings grouped by word count: an n-gram is only compared with titles of n words, so
-# "saya manajer pembelian" cannot pass for "manajer pembelian" with one word too many.
-_BY_SIZE: Final = {
-    size: (
-        tuple(s for _, _, spellings in _TITLES for s in spellings if len(s.split()) == size),
-        tuple(
-            i
-            for i, (_, _, spellings) in enumerate(_TITLES)
-            for s in spellings
-            if len(s.split()) == size
-        ),
-    )
-    for size in (1, 2, 3, 4)
-}
+# Spellings grouped by (word count, first letter): an n-gram is only compared with titles of
+# n words, so "saya manajer pembelian" cannot pass for "manajer pembelian" with a word too
+# many; and typos rarely hit the first letter, so the letter keeps each lookup to a handful.
+_EXACT: Final = {s: i for i, (_, _, spellings) in enumerate(_TITLES) for s in spellings}
+
+
+def _group_spellings() -> dict[tuple[int, str], tuple[list[str], list[int]]]:
+    groups: dict[tuple[int, str], tuple[list[str], list[int]]] = {}
+    for index, (_, _, spellings) in enumerate(_TITLES):
+        for spelling in spellings:
+            group = groups.setdefault((len(spelling.split()), spelling[0]), ([], []))
+            group[0].append(spelling)
+            group[1].append(index)
+    return groups
+
+
+_GROUPS: Final = _group_spellings()
 _TYPO_CUTOFF: Final = 86.0
 _NYA: Final = re.compile(r"(?<=\w{3})nya$")
 _WORDS: Final = re.compile(r"[a-z][a-z-]*")
@@ -184,15 +187,19 @@ def _titles(text: str) -> list[tuple[int, int, int]]:
     hits: list[tuple[int, int, int]] = []
     taken: set[int] = set()
     for size in (4, 3, 2, 1):
-        spellings, owners = _BY_SIZE[size]
         for i in range(len(words) - size + 1):
             if any(j in taken for j in range(i, i + size)):
                 continue
             gram = " ".join(w for _, _, w in words[i : i + size])
-            cutoff = 100.0 if len(gram) < 5 else _TYPO_CUTOFF
-            best = process.extractOne(gram, spellings, scorer=fuzz.ratio, score_cutoff=cutoff)
-            if best is not None:
-                hits.append((words[i][0], words[i + size - 1][1], owners[best[2]]))
+            index = _EXACT.get(gram)
+            if index is None and len(gram) >= 5 and (size, gram[0]) in _GROUPS:
+                spellings, owners = _GROUPS[size, gram[0]]
+                best = process.extractOne(
+                    gram, spellings, scorer=fuzz.ratio, score_cutoff=_TYPO_CUTOFF
+                )
+                index = None if best is None else owners[best[2]]
+            if index is not None:
+                hits.append((words[i][0], words[i + size - 1][1], index))
                 taken.update(range(i, i + size))
     return sorted(hits)
 
