@@ -7,7 +7,7 @@ from typing import Final
 _EMAIL: Final = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
 _PHONE: Final = re.compile(r"(?<![\w/])(\+?\d[\d\s-]{5,}\d)(?!\w)")
 # Bot API tokens (123456:ABC...) appear in URLs PTB or aiohttp may log on errors.
-_TOKEN: Final = re.compile(r"\b\d{6,}:[A-Za-z0-9_-]{20,}\b")
+_TOKEN: Final = re.compile(r"(?<!\d)\d{6,}:[A-Za-z0-9_-]{20,}")
 
 
 def mask(text: str) -> str:

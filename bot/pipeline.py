@@ -4,8 +4,8 @@ import logging
 from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Final
+from datetime import datetime, timedelta
+from typing import Any, Final
 
 from bot.committer import GroupCommitter
 from bot.locks import KeyedLocks
@@ -35,10 +35,12 @@ from storage.rows import (
     StageChangeRow,
     new_id,
 )
-from storage.turns import TurnWrite
+from storage.turns import HandoffRefresh, TurnWrite
 
 logger = logging.getLogger(__name__)
 HOT_LEADS: Final = 50_000  # conversations kept in memory (PERF.md: ~2 KB each)
+HANDOFF_GRACE: Final = timedelta(minutes=3)
+SALES_STAGES: Final = frozenset({Stage.ACCEPTED, Stage.REJECTED, Stage.WON, Stage.LOST})
 RECENT_IDS: Final = 64  # per lead, the in-memory fast path of dedup (the database is the truth)
 
 
@@ -124,6 +126,10 @@ class Pipeline:
                 if conversation is not None
                 else new_state(self.flow)
             )
+            stored = Stage(loaded.lead.stage)
+            if stored in SALES_STAGES:
+                # sales decided on this lead since the state was written
+                state = state.model_copy(update={"stage": stored})
             session = LeadSession(
                 id=loaded.lead.id,
                 channel=channel,
@@ -141,6 +147,13 @@ class Pipeline:
 
     def _forget(self, channel: str, user: str) -> None:
         self._hot.pop(f"{channel}:{user}", None)
+
+    def forget_lead(self, lead_id: str) -> None:
+        """Drop a lead's cached state after a change made outside the pipeline (a sales
+        decision, an erase): the next message reloads it from the database."""
+        for key, session in list(self._hot.items()):
+            if session.id == lead_id:
+                del self._hot[key]
 
     async def handle(self, inbound: InboundMessage) -> Outcome:
         """Process one message exactly once, in arrival order per lead; reply only after commit."""
@@ -252,25 +265,19 @@ class Pipeline:
                 at=now,
                 reason=f"score {result.score.value}",
             )
+        refresh = None
         if result.stage_change is Stage.SQL:
             handoff = HandoffRow(
                 id=new_id(),
                 lead_id=session.id,
                 created_at=now,
-                summary=build_summary(
-                    lead_id=session.id,
-                    channel=channel,
-                    state=state,
-                    flow=flow,
-                    score=result.score,
-                    stage=Stage.SQL,
-                    source=inbound.source or session.source,
-                    transcript_url=f"{self._base_url}/admin/leads/{session.id}",
-                    now=now,
-                ),
+                summary=self._summary(session, flow, inbound, result, now),
                 sdr_id=None,
                 due_at=now + flow.sla,
             )
+            # While the prospect is still answering (contact details come last), give the
+            # conversation a few minutes so the SDR gets the whole picture at once.
+            due = now if state.status != "active" else now + HANDOFF_GRACE
             outbox = (
                 OutboxRow(
                     dedup_key=f"handoff:{handoff.id}:route",
@@ -279,9 +286,18 @@ class Pipeline:
                     target="",
                     payload={},
                     handoff_id=handoff.id,
-                    next_attempt_at=now,
+                    next_attempt_at=due,
                     created_at=now,
                 ),
+            )
+        elif session.state.stage is Stage.SQL and (
+            result.slot_changes or state.status != session.state.status
+        ):
+            ended = state.status != "active" and session.state.status == "active"
+            refresh = HandoffRefresh(
+                lead_id=session.id,
+                summary=self._summary(session, flow, inbound, result, now),
+                release_at=now if ended else None,
             )
         turn = TurnWrite(
             lead=self._lead_row(session, inbound, result, now),
@@ -300,8 +316,29 @@ class Pipeline:
             stage_change=stage_change,
             handoff=handoff,
             outbox=outbox,
+            refresh=refresh,
         )
         return turn, tuple(row.id for row in replies), handoff.id if handoff else None
+
+    def _summary(
+        self,
+        session: LeadSession,
+        flow: Flow,
+        inbound: InboundMessage,
+        result: StepResult,
+        now: datetime,
+    ) -> dict[str, Any]:
+        return build_summary(
+            lead_id=session.id,
+            channel=session.channel,
+            state=result.state,
+            flow=flow,
+            score=result.score,
+            stage=result.state.stage,
+            source=inbound.source or session.source,
+            transcript_url=f"{self._base_url}/admin/leads/{session.id}",
+            now=now,
+        )
 
     @staticmethod
     def _lead_row(

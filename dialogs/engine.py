@@ -418,8 +418,11 @@ def _finish(turn: _Turn, inbound: InboundMessage) -> StepResult:
     )
     if change is not None:
         state = state.model_copy(update={"stage": change})
-        if change is Stage.SQL:
-            turn.say("handoff")
+        if change is Stage.SQL and state.status != "completed":
+            # before the next question, so the prospect knows a person will follow up
+            handoff = OutboundMessage(flow.text("handoff", state.language))
+            at = len(turn.replies) - 1 if state.current_question else len(turn.replies)
+            turn.replies.insert(max(at, 0), handoff)
     return StepResult(
         state=state,
         replies=tuple(turn.replies),

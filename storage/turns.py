@@ -8,10 +8,11 @@ statements per call costs more CPU than SQLite itself (PERF.md section 3).
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, and_, case, literal_column
+from sqlalchemy import ColumnElement, and_, bindparam, case, literal_column, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Executable
 
@@ -37,6 +38,7 @@ from storage.statements import insert_for
 
 __all__ = [
     "ConversationRow",
+    "HandoffRefresh",
     "HandoffRow",
     "LeadRow",
     "MessageRow",
@@ -52,6 +54,19 @@ QUALIFICATION_STAGES: Final = ("lead", "nurture", "mql", "sql")
 
 
 @dataclass(frozen=True, slots=True)
+class HandoffRefresh:
+    """A later turn of a lead with an open handoff: the summary now knows more.
+
+    `release_at` makes the handoff's routing due at that time (the conversation has ended,
+    so there is nothing left to wait for).
+    """
+
+    lead_id: str
+    summary: dict[str, Any]
+    release_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class TurnWrite:
     """Everything one inbound message (or one bot-initiated step) writes, all or nothing."""
 
@@ -63,6 +78,7 @@ class TurnWrite:
     stage_change: StageChangeRow | None
     handoff: HandoffRow | None
     outbox: tuple[OutboxRow, ...]
+    refresh: HandoffRefresh | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +91,8 @@ class _Statements:
     stage_change: Executable
     handoff: Executable
     outbox: Executable
+    refresh: Executable
+    release: Executable
 
 
 def _one_of(column: ColumnElement[str], values: tuple[str, ...]) -> ColumnElement[bool]:
@@ -134,6 +152,18 @@ def _statements(dialect: str) -> _Statements:
             handoffs.c.id
         ),
         outbox=box.on_conflict_do_nothing(index_elements=["dedup_key"]),
+        refresh=update(handoffs)
+        .where(handoffs.c.lead_id == bindparam("b_lead"), handoffs.c.status == "open")
+        .values(summary=bindparam("b_summary")),
+        release=update(outbox)
+        .where(
+            outbox.c.kind == "handoff.route",
+            outbox.c.status == "pending",
+            outbox.c.handoff_id.in_(
+                select(handoffs.c.id).where(handoffs.c.lead_id == bindparam("b_lead"))
+            ),
+        )
+        .values(next_attempt_at=bindparam("b_at")),
     )
 
 
@@ -299,4 +329,12 @@ async def write_turns(conn: AsyncConnection, turns: Sequence[TurnWrite]) -> set[
     ]
     if box:
         await conn.execute(statements.outbox, box)
+    refreshes = [turn.refresh for turn in kept if turn.refresh is not None]
+    if refreshes:
+        await conn.execute(
+            statements.refresh, [{"b_lead": r.lead_id, "b_summary": r.summary} for r in refreshes]
+        )
+        releases = [{"b_lead": r.lead_id, "b_at": r.release_at} for r in refreshes if r.release_at]
+        if releases:
+            await conn.execute(statements.release, releases)
     return duplicates

@@ -26,7 +26,7 @@ from bot.admin.auth import (
 )
 from bot.admin.forms import parse_decision, parse_sdr_form
 from bot.admin.rendering import query_string, security_headers, slot_views, templates
-from bot.app import COMMITTER, DB, FLOW, SETTINGS, utc_now
+from bot.app import COMMITTER, DB, FLOW, PIPELINE, SETTINGS, utc_now
 from bot.channels.whatsapp_sender import mask
 from bot.web import Handler
 from scoring import Band, Stage, score
@@ -326,6 +326,7 @@ class AdminSite:
                 f"This handoff is {handoff.status}: it cannot be marked {decision} "
                 "(accept or reject an open handoff; mark an accepted one won or lost).",
             )
+        request.config_dict[PIPELINE].forget_lead(handoff.lead_id)
         logger.info("admin marked handoff %s %s", handoff_id, decision)
         if form.get("back") == "handoffs":
             raise web.HTTPSeeOther("/admin/handoffs")

@@ -11,12 +11,12 @@ questions:
   - id: budget
     slot: budget
     kind: money
-    prompt: {id: Anggaran?, en: Budget?}
+    prompt: {id: Anggaran, en: Budget}
     next: size
   - id: size
     slot: size
     kind: choice
-    prompt: {id: Ukuran?, en: Size?}
+    prompt: {id: Ukuran, en: Size}
     options:
       - {id: small, label: {id: Kecil, en: Small}, points: 5}
       - {id: big, label: {id: Besar, en: Big}, points: 10}
@@ -49,16 +49,16 @@ def test_wrong_type_names_question_field_and_line() -> None:
     text = VALID.replace("points: 10}", "points: lots}")
 
     assert errors_of(text) == [
-        "mini.yaml:16: questions[1](size).options[1](big).points: "
+        "mini.yaml:15: questions[1](size).options[1](big).points: "
         "Input should be a valid integer, unable to parse string as an integer"
     ]
 
 
 def test_missing_language_is_reported_at_the_prompt_line() -> None:
-    text = VALID.replace("prompt: {id: Anggaran?, en: Budget?}", "prompt: {id: Anggaran?}")
+    text = VALID.replace("prompt: {id: Anggaran, en: Budget}", "prompt: {id: Anggaran}")
 
     assert errors_of(text) == [
-        "mini.yaml:6: questions[0](budget).prompt: needs text in every language; missing: en"
+        "mini.yaml:7: questions[0](budget).prompt: needs text in every language; missing: en"
     ]
 
 
@@ -66,7 +66,7 @@ def test_unknown_next_question_is_reported() -> None:
     text = VALID.replace("next: size", "next: sise")
 
     assert errors_of(text) == [
-        "mini.yaml:7: questions[0](budget).next: unknown question 'sise' (or 'end')"
+        "mini.yaml:8: questions[0](budget).next: unknown question 'sise' (or 'end')"
     ]
 
 
