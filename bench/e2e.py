@@ -55,16 +55,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def pin(cpu: int) -> None:
+def pin(cpu: int, pid: int = 0) -> None:
+    """Keep a process on one CPU so the server and the load generator do not share one."""
     if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
-        os.sched_setaffinity(0, {cpu})
+        os.sched_setaffinity(pid, {cpu})
 
 
 @contextmanager
 def server(command: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
-    process = subprocess.Popen(
-        command, env=env, preexec_fn=lambda: pin(0), stdout=subprocess.DEVNULL
-    )
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+    pin(0, process.pid)
     try:
         yield process
     finally:
@@ -90,7 +90,9 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-async def closed_loop(url: str, seconds: float, concurrency: int, tag: str) -> tuple[float, list[float]]:
+async def closed_loop(
+    url: str, seconds: float, concurrency: int, tag: str
+) -> tuple[float, list[float]]:
     """`concurrency` prospects each play the script back to back; (messages/s, latencies)."""
     latencies: list[float] = []
     sessions = count()
@@ -103,10 +105,17 @@ async def closed_loop(url: str, seconds: float, concurrency: int, tag: str) -> t
                 session = f"{tag}{next(sessions)}"
                 for i, (text, choice) in enumerate(SCRIPT):
                     body = orjson.dumps(
-                        {"session": session, "message_id": f"{session}-{i}", "text": text, "choice": choice}
+                        {
+                            "session": session,
+                            "message_id": f"{session}-{i}",
+                            "text": text,
+                            "choice": choice,
+                        }
                     )
                     started = time.perf_counter()
-                    async with http.post(url + "/api/chat", data=body, headers={"Content-Type": "application/json"}) as r:
+                    async with http.post(
+                        url + "/api/chat", data=body, headers={"Content-Type": "application/json"}
+                    ) as r:
                         await r.read()
                         if r.status != 200:
                             raise SystemExit(f"{url} answered {r.status}")
@@ -129,9 +138,18 @@ async def open_loop(url: str, seconds: float, rate: float, tag: str) -> list[flo
 
         async def send(session: str, i: int) -> None:
             text, choice = SCRIPT[i]
-            body = orjson.dumps({"session": session, "message_id": f"{session}-{i}", "text": text, "choice": choice})
+            body = orjson.dumps(
+                {
+                    "session": session,
+                    "message_id": f"{session}-{i}",
+                    "text": text,
+                    "choice": choice,
+                }
+            )
             started = time.perf_counter()
-            async with http.post(url + "/api/chat", data=body, headers={"Content-Type": "application/json"}) as r:
+            async with http.post(
+                url + "/api/chat", data=body, headers={"Content-Type": "application/json"}
+            ) as r:
                 await r.read()
             latencies.append(time.perf_counter() - started)
 
@@ -155,7 +173,9 @@ def report(name: str, rate: float, latencies: list[float]) -> str:
     )
 
 
-async def measure(url: str, args: argparse.Namespace, tag: str) -> tuple[float, list[float], list[float]]:
+async def measure(
+    url: str, args: argparse.Namespace, tag: str
+) -> tuple[float, list[float], list[float]]:
     await wait_ready(url)
     await closed_loop(url, 1.0, args.concurrency, tag + "w")  # warm up
     rates, all_latencies = [], []
@@ -178,15 +198,25 @@ def main() -> None:
     pin(1)
     python = sys.executable
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "QUALIBOT_DATABASE_URL": f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"}
+        env = {
+            **os.environ,
+            "QUALIBOT_DATABASE_URL": f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}",
+        }
         bare_port, bot_port = free_port(), free_port()
         results = {}
         with server([python, "-c", BARE, str(bare_port)], env):
-            results["bare aiohttp handler"] = asyncio.run(measure(f"http://127.0.0.1:{bare_port}", args, "bare"))
+            results["bare aiohttp handler"] = asyncio.run(
+                measure(f"http://127.0.0.1:{bare_port}", args, "bare")
+            )
         qualibot = [python, "-m", "bot", "serve", "--port", str(bot_port)]
         with server(qualibot, env):
-            results["qualibot serve (SQLite)"] = asyncio.run(measure(f"http://127.0.0.1:{bot_port}", args, "bot"))
-    print(f"\nclosed loop, {args.concurrency} prospects in flight, {args.repeats} x {args.seconds:.0f} s (median rate):")
+            results["qualibot serve (SQLite)"] = asyncio.run(
+                measure(f"http://127.0.0.1:{bot_port}", args, "bot")
+            )
+    print(
+        f"\nclosed loop, {args.concurrency} prospects in flight, "
+        f"{args.repeats} x {args.seconds:.0f} s (median rate):"
+    )
     for name, (rate, latencies, _) in results.items():
         print("  " + report(name, rate, latencies))
     print(f"open loop at {args.rate:,.0f} msg/s for {args.seconds:.0f} s:")

@@ -15,7 +15,10 @@ def make_inbound(
     choice: str | None = None,
     user: str = "u1",
     channel: Channel = Channel.WEB,
-    **extra: str,
+    language_hint: str | None = None,
+    unsupported: str | None = None,
+    profile_name: str | None = None,
+    command: str | None = None,
 ) -> InboundMessage:
     return InboundMessage(
         channel=channel,
@@ -24,7 +27,10 @@ def make_inbound(
         sent_at=at,
         text=text,
         choice_id=choice,
-        **extra,  # type: ignore[arg-type]
+        language_hint=language_hint,
+        unsupported=unsupported,
+        profile_name=profile_name,
+        command=command,
     )
 
 
@@ -42,7 +48,18 @@ class Conversation:
         self.now += timedelta(minutes=1)
         fields = {**self.first, **extra} if not self.results else extra
         result = step(
-            self.state, self.flow, make_inbound(text, at=self.now, choice=choice, **fields), self.now
+            self.state,
+            self.flow,
+            make_inbound(
+                text,
+                at=self.now,
+                choice=choice,
+                language_hint=fields.get("language_hint"),
+                unsupported=fields.get("unsupported"),
+                profile_name=fields.get("profile_name"),
+                command=fields.get("command"),
+            ),
+            self.now,
         )
         self.state = result.state
         self.results.append(result)

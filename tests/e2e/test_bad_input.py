@@ -8,7 +8,9 @@ from tests.e2e.conftest import AppClient, chat
 
 
 async def test_malformed_json_is_a_400_with_a_reason(client: AppClient) -> None:
-    response = await client.post("/api/chat", data=b"{not json", headers={"Content-Type": "application/json"})
+    response = await client.post(
+        "/api/chat", data=b"{not json", headers={"Content-Type": "application/json"}
+    )
 
     assert response.status == 400
     assert "not valid JSON" in (await response.json())["error"]
@@ -18,9 +20,18 @@ async def test_malformed_json_is_a_400_with_a_reason(client: AppClient) -> None:
     ("body", "problem"),
     [
         ({"message_id": "m1", "text": "hi"}, "session: Field required"),
-        ({"session": "s", "message_id": 5, "text": "hi"}, "message_id: Input should be a valid string"),
-        ({"session": "s", "message_id": "m", "text": ["hi"]}, "text: Input should be a valid string"),
-        ({"session": "a b", "message_id": "m", "text": "hi"}, "session: String should match pattern"),
+        (
+            {"session": "s", "message_id": 5, "text": "hi"},
+            "message_id: Input should be a valid string",
+        ),
+        (
+            {"session": "s", "message_id": "m", "text": ["hi"]},
+            "text: Input should be a valid string",
+        ),
+        (
+            {"session": "a b", "message_id": "m", "text": "hi"},
+            "session: String should match pattern",
+        ),
         ({"session": "s", "message_id": "m", "text": "hi", "admin": True}, "admin: Extra inputs"),
         ([1, 2], "Input should be a valid dictionary"),
     ],

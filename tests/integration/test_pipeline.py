@@ -58,7 +58,8 @@ async def test_a_retried_message_is_acknowledged_and_not_processed_again(
 
     again = await asyncio.gather(*(pipeline.handle(inbound("u", "m1", "Halo")) for _ in range(5)))
 
-    assert first.replies and not first.duplicate
+    assert first.replies
+    assert not first.duplicate
     assert all(o.duplicate and o.replies == () for o in again)
     async with db.connection() as conn:
         lead = await leads.find_lead(conn, "web", "u")

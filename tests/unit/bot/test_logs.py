@@ -11,7 +11,10 @@ from bot.logs import MaskingFilter, mask
         ("lead budi@maju.co.id replied", "lead b***@maju.co.id replied"),
         ("phone +6281234567890 saved", "phone +628*******890 saved"),
         ("call 0812-3456-7890 now", "call 081******890 now"),
-        ("POST /bot123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/sendMessage", "POST /bot<token>/sendMessage"),
+        (
+            "POST /bot123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/sendMessage",
+            "POST /bot<token>/sendMessage",
+        ),
         ("update 12345 processed in 3 ms", "update 12345 processed in 3 ms"),
     ],
 )

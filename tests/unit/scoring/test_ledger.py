@@ -62,7 +62,14 @@ def test_a_corrected_answer_replaces_its_earlier_points() -> None:
 
 @pytest.mark.parametrize(
     ("value", "band"),
-    [(100, Band.HOT), (80, Band.HOT), (79, Band.WARM), (50, Band.WARM), (49, Band.COLD), (0, Band.COLD)],
+    [
+        (100, Band.HOT),
+        (80, Band.HOT),
+        (79, Band.WARM),
+        (50, Band.WARM),
+        (49, Band.COLD),
+        (0, Band.COLD),
+    ],
 )
 def test_bands_follow_thresholds(value: int, band: Band) -> None:
     assert band_of(value) == band
