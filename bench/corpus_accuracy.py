@@ -15,8 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from dialogs.extract import ChoiceCandidate, extract_all, match_choice  # noqa: E402
-from tests.unit.dialogs.test_extract_corpus import KEYS, Utterance, load_corpus, matches  # noqa: E402
+from dialogs.extract import ChoiceCandidate, extract_all, match_choice
+from tests.unit.dialogs.test_extract_corpus import KEYS, Utterance, load_corpus, matches
 
 CHOICES = (
     ChoiceCandidate("sales", ("Otomatisasi penjualan", "Sales automation", "jualan")),
@@ -77,7 +77,9 @@ def main() -> None:
         print(f"{key:<10} {matched:>8} {checked:>8} {share:>9.1%}")
     total_matched = sum(r[1] for r in rows)
     total_checked = sum(r[2] for r in rows)
-    print(f"{'all':<10} {total_matched:>8} {total_checked:>8} {total_matched / total_checked:>9.1%}")
+    print(
+        f"{'all':<10} {total_matched:>8} {total_checked:>8} {total_matched / total_checked:>9.1%}"
+    )
 
     times = sorted(time_per_message(corpus, args.repeats))
     p90 = times[int(len(times) * 0.9)]

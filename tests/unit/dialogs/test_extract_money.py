@@ -47,7 +47,9 @@ def test_range_between_and_needs_between() -> None:
     assert extract_money("antara 30 dan 40 juta") == Budget(min=30_000_000, max=40_000_000)
 
 
-@pytest.mark.parametrize("text", ["maksimal 200jt", "paling 200jt", "under 200jt", "ga sampe 200jt"])
+@pytest.mark.parametrize(
+    "text", ["maksimal 200jt", "paling 200jt", "under 200jt", "ga sampe 200jt"]
+)
 def test_ceiling_words_give_only_a_max(text: str) -> None:
     assert extract_money(text) == Budget(max=200_000_000)
 
@@ -56,7 +58,9 @@ def test_floor_words_give_only_a_min() -> None:
     assert extract_money("minimal 10jt") == Budget(min=10_000_000)
 
 
-@pytest.mark.parametrize("text", ["sekitar 50jt", "kurang lebih 50jt", "±50jt", "50jt-an", "50 jutaan"])
+@pytest.mark.parametrize(
+    "text", ["sekitar 50jt", "kurang lebih 50jt", "±50jt", "50jt-an", "50 jutaan"]
+)
 def test_approximate_amounts_are_flagged(text: str) -> None:
     assert extract_money(text) == Budget(min=50_000_000, max=50_000_000, approx=True)
 
