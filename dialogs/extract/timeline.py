@@ -20,28 +20,25 @@ Rules that are decisions (tested in test_extract_timeline.py):
 
 import re
 from calendar import monthrange
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Final
-from zoneinfo import ZoneInfo
 
+from dialogs.extract.dates import (
+    MOVING_EVENTS,
+    Window,
+    add_months,
+    bucket_of,
+    event_day,
+    modified,
+    month_window,
+    recurring,
+    shift,
+    today_in_jakarta,
+)
 from dialogs.extract.text import WORD_NUMBERS, normalize
 from dialogs.slots import Timeline, TimelineBucket
 
-JAKARTA: Final = ZoneInfo("Asia/Jakarta")
-_Window = tuple[date, date]
-
-# Idul Fitri (1 Syawal) as announced for Indonesia; Ramadan starts about 30 days earlier.
-_LEBARAN: Final[dict[int, date]] = {
-    2024: date(2024, 4, 10), 2025: date(2025, 3, 31), 2026: date(2026, 3, 20),
-    2027: date(2027, 3, 10), 2028: date(2028, 2, 27), 2029: date(2029, 2, 14),
-    2030: date(2030, 2, 5),
-}  # fmt: skip
-_IMLEK: Final[dict[int, date]] = {
-    2025: date(2025, 1, 29), 2026: date(2026, 2, 17), 2027: date(2027, 2, 6),
-    2028: date(2028, 1, 26), 2029: date(2029, 2, 13), 2030: date(2030, 2, 3),
-}  # fmt: skip
 _MONTHS: Final[dict[str, int]] = {
     "januari": 1, "january": 1, "jan": 1, "februari": 2, "february": 2, "feb": 2,
     "maret": 3, "march": 3, "mar": 3, "april": 4, "apr": 4, "mei": 5, "may": 5,
@@ -136,45 +133,10 @@ _SHORT_MONTH_CUE: Final = re.compile(
 )
 
 
-_BUCKETS: Final[tuple[tuple[int, TimelineBucket], ...]] = (
-    (1, "<=1m"),
-    (3, "1-3m"),
-    (6, "3-6m"),
-    (12, "6-12m"),
-)
-
-
-def today_in_jakarta(now: datetime) -> date:
-    """The calendar date in Jakarta at `now` (a naive `now` is read as Jakarta time)."""
-    aware = now if now.tzinfo is not None else now.replace(tzinfo=JAKARTA)
-    return aware.astimezone(JAKARTA).date()
-
-
-def add_months(day: date, months: int) -> date:
-    """`day` moved by whole months, clamped to the last day of the target month."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    return date(year, month + 1, min(day.day, monthrange(year, month + 1)[1]))
-
-
-def _month(year: int, month: int) -> _Window:
-    return date(year, month, 1), date(year, month, monthrange(year, month)[1])
-
-
-def bucket_of(start: date, today: date) -> TimelineBucket:
-    """The timeline bucket of a window starting on `start`."""
-    if start <= today + timedelta(days=14):
-        return "immediate_<=2w"
-    for months, bucket in _BUCKETS:
-        if start <= add_months(today, months):
-            return bucket
-    return ">12m"
-
-
 @dataclass(frozen=True, slots=True)
 class _Found:
     at: int  # position in the text: the earliest phrase wins
-    window: _Window
+    window: Window
     clarify: bool = False
     deadline: bool = False
 
@@ -189,38 +151,6 @@ def _year_of(token: str | None, today: date) -> int | None:
     return 2000 + int(token[1:]) if token.startswith("'") else int(token)
 
 
-def _recurring(
-    window_for: Callable[[int], _Window | None], year: int | None, today: date
-) -> tuple[_Window, bool] | None:
-    """The window in `year`, or the next one not yet over; flags an explicit past year."""
-    if year is not None:
-        window = window_for(year)
-        return None if window is None else (window, window[1] < today)
-    window = window_for(today.year)
-    if window is not None and window[1] < today:
-        window = window_for(today.year + 1)
-    return None if window is None else (window, False)
-
-
-def _modified(window: _Window, mod: str | None) -> _Window:
-    if mod is None:
-        return window
-    first, last = window
-    early = mod in ("awal", "early", "beginning of")
-    late = mod in ("akhir", "end of", "late")
-    if first.month == last.month:  # a month: days 1-10, 11-20, 21-end
-        if early:
-            return first, first.replace(day=10)
-        if late:
-            return first.replace(day=21), last
-        return first.replace(day=11), first.replace(day=20)
-    if early:  # a year: Q1, June-August, Q4
-        return first, date(first.year, 3, 31)
-    if late:
-        return date(first.year, 10, 1), last
-    return date(first.year, 6, 1), date(first.year, 8, 31)
-
-
 def _count(token: str) -> int:
     if token.isdigit():
         return int(token)
@@ -229,35 +159,25 @@ def _count(token: str) -> int:
     return WORD_NUMBERS.get(token, 1)
 
 
-def _shift(day: date, n: int, unit: str) -> date:
-    if unit.startswith(("hari", "day")):
-        return day + timedelta(days=n)
-    if unit.startswith(("minggu", "pekan", "week")):
-        return day + timedelta(weeks=n)
-    if unit.startswith(("bulan", "month")):
-        return add_months(day, n)
-    return add_months(day, 12 * n)
-
-
 _MOD_THIRD: Final[dict[str, int]] = {"awal": 0, "early": 0, "beginning of": 0}
 _MOD_THIRD.update({"akhir": 2, "end of": 2, "late": 2})
 
 
-def _quarter(m: re.Match[str], today: date) -> tuple[_Window, bool] | None:
+def _quarter(m: re.Match[str], today: date) -> tuple[Window, bool] | None:
     q = _ORDINAL.get(m.group("q")) or int(m.group("q"))
     # "awal Q4" is its first month, "pertengahan Q4" the second, "akhir Q4" the last
     mod = m.group("mod")
     offset = 0 if mod is None else _MOD_THIRD.get(mod, 1)
 
-    def window_for(y: int) -> _Window:
+    def window_for(y: int) -> Window:
         if mod is None:
-            return date(y, 3 * q - 2, 1), _month(y, 3 * q)[1]
-        return _month(y, 3 * q - 2 + offset)
+            return date(y, 3 * q - 2, 1), month_window(y, 3 * q)[1]
+        return month_window(y, 3 * q - 2 + offset)
 
-    return _recurring(window_for, _year_of(m.group("year"), today), today)
+    return recurring(window_for, _year_of(m.group("year"), today), today)
 
 
-def _half(m: re.Match[str], today: date) -> tuple[_Window, bool] | None:
+def _half(m: re.Match[str], today: date) -> tuple[Window, bool] | None:
     if m.group("next"):
         second_half_next = today.month <= 6
         y = today.year if second_half_next else today.year + 1
@@ -270,11 +190,11 @@ def _half(m: re.Match[str], today: date) -> tuple[_Window, bool] | None:
     second = token in ("2", "dua", "kedua", "second")
     year = _year_of(m.group("year") or m.group("year2"), today)
     if second:
-        return _recurring(lambda y: (date(y, 7, 1), date(y, 12, 31)), year, today)
-    return _recurring(lambda y: (date(y, 1, 1), date(y, 6, 30)), year, today)
+        return recurring(lambda y: (date(y, 7, 1), date(y, 12, 31)), year, today)
+    return recurring(lambda y: (date(y, 1, 1), date(y, 6, 30)), year, today)
 
 
-def _month_name(m: re.Match[str], text: str, today: date) -> tuple[_Window, bool] | None:
+def _month_name(m: re.Match[str], text: str, today: date) -> tuple[Window, bool] | None:
     name = m.group("month")
     day = m.group("day") or m.group("day2")
     year = int(m.group("year")) if m.group("year") else None
@@ -286,17 +206,17 @@ def _month_name(m: re.Match[str], text: str, today: date) -> tuple[_Window, bool
         return None
     month = _MONTHS[name]
 
-    def window_for(y: int) -> _Window | None:
+    def window_for(y: int) -> Window | None:
         if day is None:
-            return _modified(_month(y, month), m.group("mod"))
+            return modified(month_window(y, month), m.group("mod"))
         if not 1 <= int(day) <= monthrange(y, month)[1]:
             return None
         return date(y, month, int(day)), date(y, month, int(day))
 
-    return _recurring(window_for, year, today)
+    return recurring(window_for, year, today)
 
 
-def _relative(m: re.Match[str], today: date) -> tuple[_Window, bool] | None:
+def _relative(m: re.Match[str], today: date) -> tuple[Window, bool] | None:
     what, mod = m.group("what"), m.group("mod")
     if what in ("besok", "tomorrow", "lusa"):
         day = today + timedelta(days=2 if what == "lusa" else 1)
@@ -307,22 +227,22 @@ def _relative(m: re.Match[str], today: date) -> tuple[_Window, bool] | None:
     if what in ("kuartal depan", "next quarter", "quarter depan", "kuartal berikutnya"):
         first = add_months(today.replace(day=1), 3 - (today.month - 1) % 3)
         last = add_months(first, 2)
-        return (first, _month(last.year, last.month)[1]), False
+        return (first, month_window(last.year, last.month)[1]), False
     if what in ("bulan depan", "next month", "bulan berikutnya"):
         following = add_months(today.replace(day=1), 1)
-        return _modified(_month(following.year, following.month), mod), False
+        return modified(month_window(following.year, following.month), mod), False
     if what in ("tahun depan", "next year", "tahun berikutnya"):
         y = today.year + 1
-        return _modified((date(y, 1, 1), date(y, 12, 31)), mod), False
+        return modified((date(y, 1, 1), date(y, 12, 31)), mod), False
     if what in ("bulan ini", "this month"):
-        return _modified(_month(today.year, today.month), mod), False
+        return modified(month_window(today.year, today.month), mod), False
     if what in ("tahun ini", "this year"):
-        return _modified((date(today.year, 1, 1), date(today.year, 12, 31)), mod), False
+        return modified((date(today.year, 1, 1), date(today.year, 12, 31)), mod), False
     if mod is None:
         return None  # a bare "bulan"/"tahun": counted by offsets, not a window
     if what in ("bulan", "month", "the month"):
-        return _modified(_month(today.year, today.month), mod), False
-    return _recurring(lambda y: _modified((date(y, 1, 1), date(y, 12, 31)), mod), None, today)
+        return modified(month_window(today.year, today.month), mod), False
+    return recurring(lambda y: modified((date(y, 1, 1), date(y, 12, 31)), mod), None, today)
 
 
 def _offset(m: re.Match[str], today: date) -> _Found | None:
@@ -333,43 +253,13 @@ def _offset(m: re.Match[str], today: date) -> _Found | None:
         "kedepan",
         "mendatang",
     ):
-        return _Found(m.start(), (today, _shift(today, n, unit)), deadline=True)
+        return _Found(m.start(), (today, shift(today, n, unit)), deadline=True)
     if lead == "in" or tail in ("lagi", "dari sekarang", "from now", "later"):
         # "2-3 bulan lagi": from the nearer end to the farther one
-        start = _shift(today, int(m.group("n0")) if m.group("n0") else n, unit)
-        last = _shift(today, n + 1, unit) - timedelta(days=1)
+        start = shift(today, int(m.group("n0")) if m.group("n0") else n, unit)
+        last = shift(today, n + 1, unit) - timedelta(days=1)
         return _Found(m.start(), (start, last))
     return None  # "sudah 5 tahun pakai excel" is not a plan
-
-
-_MOVING: Final = frozenset(
-    {
-        "lebaran",
-        "idul fitri",
-        "idulfitri",
-        "eid",
-        "ramadan",
-        "ramadhan",
-        "puasa",
-        "imlek",
-        "chinese new year",
-    }
-)
-
-
-def _event_day(event: str, year: int, *, after: bool) -> date | None:
-    if event in ("natal", "christmas"):
-        return date(year, 12, 25)
-    if event in ("tahun baru", "new year"):
-        return date(year, 1, 1)
-    if event in ("imlek", "chinese new year"):
-        return _IMLEK.get(year)
-    lebaran = _LEBARAN.get(year)
-    if lebaran is None:
-        return None
-    if event in ("ramadan", "ramadhan", "puasa") and not after:
-        return lebaran - timedelta(days=30)  # the fast starts about 30 days before
-    return lebaran
 
 
 def _event(m: re.Match[str], today: date) -> _Found | None:
@@ -377,14 +267,14 @@ def _event(m: re.Match[str], today: date) -> _Found | None:
     before = rel in ("sebelum", "before", "menjelang")
     after = rel is not None and not before
     year = int(m.group("year")) if m.group("year") else None
-    day = _event_day(event, year or today.year, after=after)
+    day = event_day(event, year or today.year, after=after)
     clarify = False
     if day is not None and day < today:
         if year is not None:
             clarify = True
         else:
-            clarify = event in _MOVING
-            day = _event_day(event, today.year + 1, after=after)
+            clarify = event in MOVING_EVENTS
+            day = event_day(event, today.year + 1, after=after)
     if day is None:
         return None
     if before:
@@ -394,7 +284,7 @@ def _event(m: re.Match[str], today: date) -> _Found | None:
     return _Found(m.start(), (day, day + timedelta(days=6)), clarify)
 
 
-def _date(m: re.Match[str], today: date, *, expecting: bool) -> tuple[_Window, bool] | None:
+def _date(m: re.Match[str], today: date, *, expecting: bool) -> tuple[Window, bool] | None:
     if m.group("iy"):
         y, mo, d = int(m.group("iy")), int(m.group("im")), int(m.group("id"))
     else:
@@ -406,18 +296,18 @@ def _date(m: re.Match[str], today: date, *, expecting: bool) -> tuple[_Window, b
     if not (1 <= mo <= 12 and 1 <= d <= 31):
         return None
 
-    def window_for(year: int) -> _Window | None:
+    def window_for(year: int) -> Window | None:
         if d > monthrange(year, mo)[1]:
             return None
         return date(year, mo, d), date(year, mo, d)
 
-    return _recurring(window_for, y or None, today)
+    return recurring(window_for, y or None, today)
 
 
 def _candidates(text: str, today: date, *, expecting: bool) -> list[_Found]:
     found: list[_Found] = []
 
-    def add(m: re.Match[str], result: tuple[_Window, bool] | None) -> None:
+    def add(m: re.Match[str], result: tuple[Window, bool] | None) -> None:
         if result is not None:
             found.append(_Found(m.start(), result[0], clarify=result[1]))
 

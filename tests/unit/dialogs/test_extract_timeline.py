@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from dialogs.extract import extract_timeline
-from dialogs.extract.timeline import add_months, bucket_of, today_in_jakarta
+from dialogs.extract.dates import add_months, bucket_of, today_in_jakarta
 from dialogs.slots import Timeline
 
 NOW = datetime(2026, 5, 13, 3, 0, tzinfo=UTC)  # Wednesday 13 May 2026, 10:00 in Jakarta
