@@ -148,6 +148,12 @@ class Pipeline:
     def _forget(self, channel: str, user: str) -> None:
         self._hot.pop(f"{channel}:{user}", None)
 
+    async def state_of(self, channel: str, user: str) -> ConversationState:
+        """The conversation as it stands (a new one for an unknown prospect), e.g. to resolve a
+        channel's shortened button ids against the question being asked."""
+        async with self._locks.hold(f"{channel}:{user}"):
+            return (await self._session(channel, user)).state
+
     def forget_lead(self, lead_id: str) -> None:
         """Drop a lead's cached state after a change made outside the pipeline (a sales
         decision, an erase): the next message reloads it from the database."""

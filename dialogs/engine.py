@@ -16,7 +16,16 @@ from dialogs.messages import Choice, InboundMessage, OutboundMessage
 from dialogs.questions import Answer, answer, prompt
 from dialogs.slots import Intent
 from dialogs.state import ConversationState, LedgerEntry, Pending, SlotChange, SlotValue
-from scoring import Engagement, Score, ScoreEvent, Stage, engagement_event, fit_events, score
+from scoring import (
+    Attribute,
+    Engagement,
+    Score,
+    ScoreEvent,
+    Stage,
+    engagement_event,
+    fit_events,
+    score,
+)
 from scoring.stages import next_stage
 
 FAST_ANSWER = timedelta(minutes=5)
@@ -66,12 +75,15 @@ class _Turn:
 
     def __init__(self, state: ConversationState, flow: Flow, now: datetime) -> None:
         self.flow, self.now, self.before = flow, now, state
-        self.fields: dict[str, Any] = state.model_dump()
+        # shallow: values stay validated models, so building the new state needs no
+        # validation pass (the engine runs on every message)
+        self.fields: dict[str, Any] = dict(state)
         self.fields["slots"] = dict(state.slots)
         self.replies: list[OutboundMessage] = []
         self.changes: list[SlotChange] = []
         self.events: list[ScoreEvent] = []
         self.erase = False
+        self._attributes: tuple[int, dict[str, Attribute]] | None = None
 
     @property
     def language(self) -> str:
@@ -104,7 +116,13 @@ class _Turn:
             self.events.append(event)
 
     def state(self) -> ConversationState:
-        return ConversationState.model_validate(self.fields)
+        return ConversationState.model_construct(**self.fields)
+
+    def attributes(self) -> dict[str, Attribute]:
+        """Fit-rule attributes of the slots as they are now (cached until a slot changes)."""
+        if self._attributes is None or self._attributes[0] != len(self.changes):
+            self._attributes = (len(self.changes), attributes(self.slots, self.now))
+        return self._attributes[1]
 
 
 def step(
@@ -377,7 +395,7 @@ def _ask_next(turn: _Turn, start: str, *, noted: list[str] | None = None) -> Non
         if contact is not None:
             start = contact.id
     state = turn.state()
-    question, said = next_open(flow, state, start, attributes(turn.slots, turn.now))
+    question, said = next_open(flow, state, start, turn.attributes())
     for texts in said:
         turn.replies.append(OutboundMessage(texts.get(turn.language) or texts["en"]))
     turn.fields["retries"] = (
@@ -400,11 +418,10 @@ def _ask_next(turn: _Turn, start: str, *, noted: list[str] | None = None) -> Non
 
 def _finish(turn: _Turn, inbound: InboundMessage) -> StepResult:
     flow, before = turn.flow, turn.before
-    if not turn.erase:
+    if turn.changes and not turn.erase:
+        # only answers change fit; a turn that filled no slot cannot move it
         live = {entry.key: entry.points for entry in before.ledger if entry.key}
-        for event in fit_events(flow.fit_rules, attributes(turn.slots, turn.now), turn.now):
-            if live.get(event.key, 0) != event.points:
-                turn.events.append(event)
+        turn.events.extend(fit_events(flow.fit_rules, turn.attributes(), turn.now, live))
     ledger = () if turn.erase else before.ledger + tuple(LedgerEntry.of(e) for e in turn.events)
     turn.fields.update(ledger=ledger, turns=before.turns + 1, last_inbound_at=inbound.sent_at)
     state = turn.state()

@@ -49,22 +49,23 @@ def _same(value: Attribute, expected: Attribute) -> bool:
 
 
 def fit_events(
-    rules: tuple[FitRule, ...], attributes: Mapping[str, Attribute], at: datetime
+    rules: tuple[FitRule, ...],
+    attributes: Mapping[str, Attribute],
+    at: datetime,
+    live: Mapping[str, int] | None = None,
 ) -> list[ScoreEvent]:
-    """Fit events for every rule the attributes match, keyed per rule so a correction replaces."""
+    """Fit events for the rules whose points differ from `live` (key -> points in force).
+
+    Events are keyed per rule, so a corrected answer replaces the earlier points; a rule that
+    stops matching gives a 0-point event. Without `live`, every rule gives its event.
+    """
     events = []
     for rule in rules:
-        matched = rule.matches(attributes.get(rule.attribute))
-        events.append(
-            ScoreEvent(
-                at=at,
-                rule_id=rule.id,
-                reason=rule.reason,
-                points=rule.points if matched else 0,
-                kind=EventKind.FIT,
-                key=f"fit:{rule.id}",
-            )
-        )
+        points = rule.points if rule.matches(attributes.get(rule.attribute)) else 0
+        key = f"fit:{rule.id}"
+        if live is not None and live.get(key, 0) == points:
+            continue
+        events.append(ScoreEvent(at, rule.id, rule.reason, points, EventKind.FIT, key))
     return events
 
 

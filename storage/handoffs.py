@@ -156,3 +156,13 @@ async def set_delivery(conn: AsyncConnection, handoff_id: str, delivery: dict[st
         update(handoffs).where(handoffs.c.id == handoff_id).values(delivery=delivery)
     )
     return result.rowcount > 0
+
+
+async def set_reason(conn: AsyncConnection, handoff_id: str, reason: str) -> bool:
+    """Record why a handoff was rejected or lost, after the decision (the SDR types it next)."""
+    result = await conn.execute(
+        update(handoffs)
+        .where(handoffs.c.id == handoff_id, handoffs.c.status.in_(("rejected", "lost")))
+        .values(reject_reason=reason[:500])
+    )
+    return result.rowcount > 0

@@ -67,7 +67,7 @@ class AiohttpRequest(BaseRequest):
     async def shutdown(self) -> None:
         """Nothing to close: the application owns the session and closes it last."""
 
-    async def do_request(  # noqa: PLR0917 - PTB's signature
+    async def do_request(
         self,
         url: str,
         method: str,
