@@ -11,7 +11,9 @@ from aiohttp import web
 
 from bot.committer import GroupCommitter
 from bot.config import Settings
+from bot.delivery import Background
 from bot.pipeline import Pipeline
+from bot.sdr_directory import SdrDirectory
 from bot.web import errors_middleware
 from dialogs import Flow, Sender, load_flow
 from handoff.notifiers import Notifier
@@ -31,6 +33,10 @@ WORKER = web.AppKey("worker", OutboxWorker)
 # Filled by the channel set-up in http_ctx: channel name -> notifier / sender.
 NOTIFIERS = web.AppKey("notifiers", dict[str, Notifier])
 SENDERS = web.AppKey("senders", dict[str, Sender])
+BACKGROUND = web.AppKey("background", Background)
+SDRS = web.AppKey("sdrs", SdrDirectory)
+CLOCK: web.AppKey[Callable[[], datetime]] = web.AppKey("clock")
+Lifecycle = Callable[[web.Application], AsyncIterator[None]]
 
 
 def group_targets(settings: Settings) -> list[tuple[str, str]]:
@@ -64,7 +70,14 @@ def build_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now) ->
         await committer.start()
         app[DB], app[COMMITTER] = db, committer
         app[PIPELINE] = Pipeline(db, committer, flow, clock=clock, base_url=settings.base_url)
+        app[SDRS] = SdrDirectory(
+            db,
+            clock=clock,
+            telegram=settings.telegram.sdr_chat_ids if settings.telegram else (),
+            whatsapp=settings.whatsapp.sdr_numbers if settings.whatsapp else (),
+        )
         yield
+        await app[BACKGROUND].drain()
         await committer.stop()
         await db.dispose()
 
@@ -95,7 +108,20 @@ def build_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now) ->
 
     app[NOTIFIERS] = {}
     app[SENDERS] = {}
-    app.cleanup_ctx.extend([storage_ctx, http_ctx, worker_ctx])
+    app[BACKGROUND] = Background()
+    app[CLOCK] = clock
+    # Channels start after the HTTP session and stop before it; the worker starts last, once
+    # every channel has put its sender and notifier in place.
+    channels: list[Lifecycle] = []
+    if settings.telegram is not None:
+        from bot.channels.telegram_app import setup_telegram
+
+        channels.append(setup_telegram(app, settings.telegram))
+    if settings.whatsapp is not None:
+        from bot.channels.whatsapp_app import setup_whatsapp
+
+        channels.append(setup_whatsapp(app, settings.whatsapp))
+    app.cleanup_ctx.extend([storage_ctx, http_ctx, *channels, worker_ctx])
 
     async def healthz(_: web.Request) -> web.Response:
         return web.json_response({"ok": True, "flow": f"{flow.id} v{flow.version}"})
