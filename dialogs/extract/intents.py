@@ -46,6 +46,8 @@ _PATTERNS: Final[dict[Intent, re.Pattern[str]]] = {
     Intent.STOP: re.compile(
         r"\bjangan (?:hubungi|kirim|chat|telepon|telpon|sms|wa)\w*(?:\s+\w+){0,2}\s+lagi\b|"
         r"\btidak mau (?:di)?(?:hubungi|kontak|chat)\w*\b|"
+        r"\btidak (?:usah|perlu) (?:di)?(?:hubungi|kontak|chat|telepon|telpon|follow up)\w*"
+        r"(?:\s+\w+)?\s+lagi\b|"
         r"\b(?:stop|berhenti)\s+(?:kirim|hubungi|chat|spam|messaging|texting|contacting|"
         r"sending|menghubungi|mengirim)\w*\b|\bunsubscribe\b|\bunsub\b|\bopt[- ]?out\b|"
         r"\bremove me\b|\bleave me alone\b|\bdon'?t (?:contact|message|text) me\b"
@@ -67,12 +69,14 @@ _PATTERNS: Final[dict[Intent, re.Pattern[str]]] = {
     ),
     Intent.LANGUAGE_EN: re.compile(
         r"\b(?:in|speak|use|pakai|pake|bahasa)\s+(?:english|inggris)\b|"
-        r"\benglish (?:please|pls|plz|only|aja|saja)\b|\bcan we (?:talk|chat) in english\b"
+        r"\benglish (?:please|pls|plz|only|aja|saja)\b|\bcan we (?:talk|chat) in english\b|"
+        r"\b(?:ganti|switch|pindah|change)\s+(?:ke|to)\s+(?:bahasa\s+)?(?:english|inggris)\b"
     ),
     Intent.LANGUAGE_ID: re.compile(
         r"\bbahasa indonesia\b|\b(?:pakai|pake) bahasa (?:aja|saja)\b|\bbahasa (?:aja|saja)\b|"
         r"\bin (?:indonesian|bahasa)\b|\bindonesian please\b|\bbhs indonesia\b|"
-        r"\bindo (?:aja|saja)\b|\bspeak indonesian\b"
+        r"\bindo (?:aja|saja)\b|\bspeak indonesian\b|"
+        r"\b(?:ganti|switch|pindah|change)\s+(?:ke|to)\s+(?:bahasa\s+)?(?:indonesia|indonesian|indo)\b"
     ),
 }
 # Command words that count only when they are (most of) the message.

@@ -127,10 +127,17 @@ _ONE_TIME: Final = re.compile(
     r"\bbeli putus\b|\blump sum\b|\bsekaligus\b"
 )
 
+# "purchases over $5k need CFO approval", "kalau di atas 100jt harus lewat tender": a limit
+# on who decides, not what they will spend.
+_THRESHOLD: Final = re.compile(
+    r"(?:kalau|kalo|jika|if|over|above|under|below|di ?atas|di ?bawah|lebih dari|<|>)"
+    r".*(?:approv|persetujuan|\bacc\b|tender|lelang|sign-?off)"
+)
 _PARENTHESIS: Final = re.compile(r"^\s*\([^)]*\)")
 _BUDGET_WORD: Final = re.compile(r"\b(?:budget|bujet|budjet|bugdet|anggaran|dana|biaya|modal)")
 _PENDING: Final = re.compile(
-    r"diajukan|pengajuan|(?:nunggu|menunggu|tunggu) (?:approval|persetujuan|acc)|"
+    r"(?<!bisa )(?<!bisa di)(?<!akan )diajukan|(?<!bisa )pengajuan|"
+    r"(?:nunggu|menunggu|tunggu) (?:approval|persetujuan|acc)|"
     r"pending approval|waiting for approval|awaiting approval|"
     r"belum (?:di)?(?:approve|acc|setujui|disetujui|approved)|proses approval"
 )
@@ -158,7 +165,8 @@ _NO_BUDGET: Final = re.compile(
     r"no budget|"
     r"(?:don'?t|do not) have (?:a |any )?budget|tidak punya (?:budget|anggaran|dana)|"
     r"belum (?:di)?anggarkan|belum dialokasikan|not budgeted|zero budget|"
-    r"budget(?:nya)? (?:nol|0)\b"
+    r"budget(?:nya)? (?:nol|0)\b|out of budget|"
+    r"(?:budget|bujet|anggaran|dana)\S*(?: \S+){0,2}? (?:sudah |sdh )?(?:habis|terpakai semua)"
 )
 _NO_BUDGET_ASKED: Final = re.compile(
     r"^(?:belum ada|tidak ada|belum|tidak|nol|none|no|nothing|nope|kosong)\b"
@@ -228,7 +236,16 @@ def _amounts(text: str) -> list[_Amount]:
     return found
 
 
-def _is_money(a: _Amount, text: str, *, expecting: bool) -> bool:
+def _is_threshold(a: _Amount, text: str) -> bool:
+    start = max(text.rfind(c, 0, a.start) for c in ",.;!?")
+    ends = [i for i in (text.find(c, a.end) for c in ",.;!?") if i >= 0]
+    clause = text[start + 1 : min(ends, default=len(text))]
+    return _THRESHOLD.search(clause) is not None
+
+
+def _is_money(a: _Amount, text: str, *, expecting: bool, limits: bool) -> bool:
+    if not limits and _is_threshold(a, text):
+        return False
     if a.currency is not None:
         return True
     if _COUNT_NOUN.match(text, a.end):
@@ -312,15 +329,17 @@ def _is_range(text: str, a: _Amount, b: _Amount) -> bool:
     return True
 
 
-def _first_money(text: str, *, expecting: bool) -> tuple[_Amount, _Amount | None] | None:
+def _first_money(
+    text: str, *, expecting: bool, limits: bool
+) -> tuple[_Amount, _Amount | None] | None:
     amounts = _amounts(text)
     for i, a in enumerate(amounts):
         b = amounts[i + 1] if i + 1 < len(amounts) else None
         if b is not None and _is_range(text, a, b):
             low, high = _pair(a, b)
-            if _is_money(high, text, expecting=expecting):
+            if _is_money(high, text, expecting=expecting, limits=limits):
                 return low, high
-        elif _is_money(a, text, expecting=expecting):
+        elif _is_money(a, text, expecting=expecting, limits=limits):
             return a, None
     return None
 
@@ -330,11 +349,15 @@ def _clause_before(text: str, start: int) -> str:
     return re.split(r"[,.;!?]\s", prefix)[-1]
 
 
-def budget_in(norm: str, *, expecting: bool = False) -> Budget | None:
-    """Budget from already-normalised text (see `normalize`); extract_all shares one pass."""
+def budget_in(norm: str, *, expecting: bool = False, limits: bool = False) -> Budget | None:
+    """Budget from already-normalised text (see `normalize`); extract_all shares one pass.
+
+    `limits`: also read amounts that are approval or tender thresholds ("kalau < 5 juta
+    saya bisa approve sendiri"), which are skipped as budgets otherwise.
+    """
     text = _blank(norm, [(s, e) for s, e, _ in phone_spans(norm)])
     text = _blank(text, [m.span() for m in EMAIL_RE.finditer(text)])
-    found = _first_money(text, expecting=expecting)
+    found = _first_money(text, expecting=expecting, limits=limits)
     if found is None:
         return _without_amount(text, expecting=expecting)
     first, second = found
@@ -348,10 +371,11 @@ def budget_in(norm: str, *, expecting: bool = False) -> Budget | None:
     period = _period(text, first.start, last.end)
     if last.multiplier is None and last.currency is None:
         bare = _bare(last)
-        if bare.ambiguous or second is not None:
+        if bare.ambiguous:
             # a bare range ("30-40") is ambiguous the same way its upper end is
-            alternatives = bare.alternatives or (bare.max or 0,)
-            return Budget(status=status, period=period, ambiguous=True, alternatives=alternatives)
+            return Budget(
+                status=status, period=period, ambiguous=True, alternatives=bare.alternatives
+            )
     if last.unit == "m" and currency == "IDR" and (first.dot_decimal or last.dot_decimal):
         return Budget(
             currency=currency,

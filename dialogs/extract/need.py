@@ -28,7 +28,8 @@ _HIGH: Final = re.compile(
 )
 _LOW: Final = re.compile(
     r"belum prioritas|bukan prioritas|not a priority|nice to have|explore|eksplor|penasaran|"
-    r"cari referensi|riset|research|mungkin nanti|maybe later|masih lama|low priority"
+    r"cari referensi|riset|research|mungkin nanti|maybe later|masih lama|low priority|"
+    r"coba-coba|nyoba-nyoba|coba dulu|trial dulu|just trying"
 )
 _MEDIUM: Final = re.compile(
     r"\b(?:butuh|perlu|need|needs|ingin|mau pakai|mau ganti|looking for|lagi cari|sedang cari|"
@@ -63,7 +64,8 @@ _QUANTITY_NOUNS: Final[tuple[tuple[str, str], ...]] = (
     ("messages", r"chats?|pesan|messages?"),
 )
 _QUANTITY_RE: Final = re.compile(
-    r"(?<![\w.,])(?P<num>\d{1,3}(?:[.,]\d{3})+|\d+(?:,\d+)?)\s?(?P<scale>rb|ribu|k)?\s*(?P<noun>"
+    r"(?<![\w.,])(?P<num>\d{1,3}(?:[.,]\d{3})+|\d+(?:,\d+)?)\s?(?P<scale>rb|ribu|k)?(?:an)?"
+    r"\s*(?P<noun>"
     + "|".join(f"(?P<{key}>{pattern})" for key, pattern in _QUANTITY_NOUNS)
     + r")\b"
 )

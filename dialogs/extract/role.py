@@ -151,7 +151,15 @@ _SOLO: Final = re.compile(
     r"tanda tangan)|keputusan (?:ada )?di (?:saya|tangan saya)|"
     r"saya (?:bisa |yang )?(?:approve|putuskan) sendiri|"
     r"i (?:make the|am the) decision|i decide|my call|i sign off|i can approve|"
-    r"saya (?:pengambil|decision maker)|i'?m the decision maker|saya decision maker"
+    r"saya (?:pengambil|decision maker)|i'?m the decision maker|saya decision maker|"
+    r"tidak (?:perlu|butuh|usah) (?:approval|persetujuan|izin|acc)|no approval needed|"
+    r"(?:don'?t|do not) need (?:anyone'?s |any )?approval"
+)
+_RESEARCHER: Final = re.compile(
+    r"(?:diminta|disuruh|ditugaskan|asked to|tasked to)\s+(?:untuk\s+|to\s+)?(?:cari|mencari|"
+    r"kumpulin|mengumpulkan|collect|gather|look for|find)\s+(?:\w+\s+)?(?:info|informasi|data|"
+    r"referensi|penawaran|quotes?|options)|(?:cuma|hanya|lagi|sedang|just)\s+(?:cari|mencari|"
+    r"gathering|collecting)\s+info|doing (?:some )?research for"
 )
 _COMMITTEE: Final = re.compile(
     r"diputuskan (?:oleh )?(?:manajemen|direksi|tim|bersama|board|rapat)|keputusan bersama|"
@@ -163,7 +171,8 @@ _TENDER: Final = re.compile(
     r"\btender\b|\blelang\b|\brfp\b|\brfq\b|e-?procurement|e-?katalog|\blpse\b|pengadaan resmi"
 )
 _APPROVER: Final = re.compile(
-    r"(?:tanya|izin|ijin|konsultasi|diskusi|lapor|persetujuan|approval|acc|check with|ask|"
+    r"(?:tanya(?:in|kan)?|nanya|izin|ijin|konsultasi|diskusi|lapor|persetujuan|approval|acc|"
+    r"check with|ask|"
     r"approve|approved|sign-?off|diputuskan|decided|putuskan|memutuskan|mutusin|sampaikan|"
     r"teruskan|forward|laporkan|ajukan|keputusan(?:nya)?(?: akhir)?)\s+(?:(?:dulu|ke|dari|"
     r"dengan|sama|from|my|the|our|by|oleh|pak|bu|is|with|ada|di|tangan|at|lies|rests)\s+)*"
@@ -172,10 +181,14 @@ _APPROVER: Final = re.compile(
     r"partner|director|supervisor|head office)\b|"
     # "atasan saya yang memutuskan": someone else decides, even though "saya" is there
     r"\b(?P<who2>atasan|bos|boss|direktur|direksi|manajemen|owner|pemilik|pimpinan|partner)"
-    r"\s+(?:saya|kami|kita)\s+yang\s+(?:memutuskan|putuskan|mutusin|approve|tentukan)"
+    r"\s+(?:saya|kami|kita)\s+yang\s+(?:memutuskan|putuskan|mutusin|approve|tentukan)|"
+    # "need CFO approval": the approver named before the word
+    r"\b(?P<who3>cfo|ceo|coo|cto|gm|direktur|direksi|owner|bos|boss|atasan|manager|finance)"
+    r"(?:'s)?\s+(?:approval|persetujuan|sign-?off|acc)\b"
 )
 _NEEDS_APPROVAL: Final = re.compile(
-    r"(?:harus|perlu|butuh|need|needs|nunggu|menunggu|waiting for)\s+(?:\w+\s+)?"
+    r"(?<!tidak )(?<!no )(?<!don't )(?:harus|perlu|butuh|need|needs|nunggu|menunggu|"
+    r"waiting for)\s+(?:\w+\s+)?"
     r"(?:approval|persetujuan|acc|izin|ijin|sign-?off)|tanya (?:\w+ )?dulu"
 )
 
@@ -208,7 +221,7 @@ def _process(text: str) -> tuple[DecisionProcess | None, str | None, int | None]
     if _LIMIT.search(text) and (
         _SOLO.search(text) or re.search(r"approve|putuskan|sendiri", text)
     ):
-        limit = budget_in(text)
+        limit = budget_in(text, limits=True)
         if limit is not None and limit.max is not None:
             return "solo_below_limit", None, limit.max
     if _TENDER.search(text):
@@ -217,7 +230,8 @@ def _process(text: str) -> tuple[DecisionProcess | None, str | None, int | None]
         who = re.search(r"manajemen|direksi|board|management|\btim\b|team", committee.group(0))
         return "committee", who.group(0) if who else None, None
     if approval := _APPROVER.search(text):
-        return "needs_approval", approval.group("who") or approval.group("who2"), None
+        name = approval.group("who") or approval.group("who2") or approval.group("who3")
+        return "needs_approval", name, None
     if _NEEDS_APPROVAL.search(text):
         return "needs_approval", None, None
     if _SOLO.search(text):
@@ -246,7 +260,9 @@ def authority_in(norm: str, *, expecting: bool = False) -> Authority | None:
         if expecting or short or mine:
             title, role = name, title_role
             break
-    if process_ is None and title is None:
+    if title is None and _RESEARCHER.search(norm):
+        role = "researcher"  # gathering options for someone else, no title given
+    if process_ is None and title is None and role == "unknown":
         return None
     if process_ in ("needs_approval", "committee", "tender"):
         role = "co_decision_maker" if role == "decision_maker" else role

@@ -85,6 +85,7 @@ _DEADLINE_BEFORE: Final = re.compile(
     r"deadline|no later than|harus sudah|latest)\s*(?:tanggal\s*)?"
     r"(?:(?:akhir|end of|the end of)\s*)?$"
 )
+_LATE_START: Final = re.compile(r"(?:akhir|end of|late)\b")
 _BEFORE_WORD: Final = re.compile(r"(?:sebelum|before)\s*(?:tanggal\s*)?$")
 
 _QUARTER_RE: Final = re.compile(
@@ -106,9 +107,13 @@ _MONTH_RE: Final = re.compile(
 )
 _RELATIVE_RE: Final = re.compile(
     _MOD + r"(?P<what>bulan depan|next month|bulan berikutnya|bulan ini|this month|minggu depan|"
-    r"kuartal depan|next quarter|quarter depan|kuartal berikutnya|"
+    r"kuartal depan|next quarter|quarter depan|kuartal berikutnya|kuartal ini|this quarter|"
     r"pekan depan|next week|minggu berikutnya|tahun depan|next year|tahun berikutnya|"
     r"tahun ini|this year|bulan|tahun|(?:the )?year|(?:the )?month|besok|tomorrow|lusa)\b"
+)
+_DAY_NEXT_MONTH_RE: Final = re.compile(
+    r"\b(?:tanggal|tgl|on the)\s*(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+(?:bulan depan|next month|"
+    r"of next month)\b"
 )
 _OFFSET_RE: Final = re.compile(
     r"\b(?P<lead>dalam(?: waktu)?|within|in|next|sekitar)?\s*"
@@ -228,6 +233,13 @@ def _relative(m: re.Match[str], today: date) -> tuple[Window, bool] | None:
         first = add_months(today.replace(day=1), 3 - (today.month - 1) % 3)
         last = add_months(first, 2)
         return (first, month_window(last.year, last.month)[1]), False
+    if what in ("kuartal ini", "this quarter"):
+        first = add_months(today.replace(day=1), -((today.month - 1) % 3))
+        if mod is not None:  # "akhir kuartal ini": its last month
+            month = add_months(first, _MOD_THIRD.get(mod, 1))
+            return month_window(month.year, month.month), False
+        last = add_months(first, 2)
+        return (first, month_window(last.year, last.month)[1]), False
     if what in ("bulan depan", "next month", "bulan berikutnya"):
         following = add_months(today.replace(day=1), 1)
         return modified(month_window(following.year, following.month), mod), False
@@ -317,8 +329,14 @@ def _candidates(text: str, today: date, *, expecting: bool) -> list[_Found]:
         add(m, _half(m, today))
     for m in _MONTH_RE.finditer(text):
         add(m, _month_name(m, text, today))
+    for m in _DAY_NEXT_MONTH_RE.finditer(text):
+        day = add_months(today.replace(day=1), 1)
+        if 1 <= int(m.group("day")) <= month_window(day.year, day.month)[1].day:
+            day = day.replace(day=int(m.group("day")))
+            add(m, ((day, day), False))
     for m in _RELATIVE_RE.finditer(text):
-        add(m, _relative(m, today))
+        if not any(f.at < m.start() <= f.at + 16 for f in found):  # already read as a day
+            add(m, _relative(m, today))
     for m in _DATE_RE.finditer(text):
         add(m, _date(m, today, expecting=expecting))
     for m in _YEAR_RE.finditer(text):
@@ -353,7 +371,9 @@ def timeline_in(norm: str, *, now: datetime, expecting: bool = False) -> Timelin
     deadline = first.deadline
     if not deadline and _DEADLINE_BEFORE.search(prefix):
         deadline = True
-        end = start - timedelta(days=1) if _BEFORE_WORD.search(prefix) else end
+        # "sebelum Juni" ends in May, but "before end of June" ends with June
+        late = _LATE_START.match(norm, first.at)
+        end = start - timedelta(days=1) if _BEFORE_WORD.search(prefix) and not late else end
         start = today
     start = max(start, today) if start <= today <= end or deadline else start
     if first.clarify:
