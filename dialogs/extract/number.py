@@ -16,9 +16,9 @@ _SCALES: Final[dict[str, int]] = {
     "million": 10**6,
 }
 _NUMBER_RE: Final = re.compile(
-    rf"(?<![\w.,])(?P<num>{NUMBER})\s?(?P<scale>ribu|rb|juta|jt|million|k|m)?(?![a-z])"
+    rf"(?<![\w.,])(?P<num>{NUMBER})\s?(?P<scale>ribu|rb|juta|jt|million|k|m)?(?:-?an)?(?![a-z\d])"
     rf"(?:\s*(?:-|–|s/d|sampai|hingga|to|atau|or)\s*(?P<num2>{NUMBER})\s?"
-    r"(?P<scale2>ribu|rb|juta|jt|million|k|m)?(?![a-z]))?"
+    r"(?P<scale2>ribu|rb|juta|jt|million|k|m)?(?:-?an)?(?![a-z\d]))?"
 )
 _WORDS_RE: Final = re.compile(
     r"\b(?P<digit>se|satu|dua|tiga|empat|lima|enam|tujuh|delapan|sembilan)\s?"

@@ -43,6 +43,7 @@ class Utterance:
     expect: dict[str, Any]
     absent: tuple[str, ...] = ()
     checked: tuple[str, ...] = field(default=())
+    xfail: str | None = None  # why the extractors still misread it (counted as a miss)
 
     def run(self) -> Extraction:
         return extract_all(self.text, now=self.now, expecting=self.expecting)
@@ -57,7 +58,7 @@ def load_corpus(path: Path = CORPUS) -> list[Utterance]:
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     entries = []
     for index, item in enumerate(raw, start=1):
-        extra = set(item) - {"text", "now", "expecting", "expect", "absent"}
+        extra = set(item) - {"text", "now", "expecting", "expect", "absent", "xfail"}
         if extra:
             raise ValueError(f"entry {index}: unknown fields {sorted(extra)}")
         expecting = item.get("expecting")
@@ -78,6 +79,7 @@ def load_corpus(path: Path = CORPUS) -> list[Utterance]:
                 expect=expect,
                 absent=absent,
                 checked=tuple(k for k in KEYS if k in expect or k in absent),
+                xfail=item.get("xfail"),
             )
         )
     return entries
@@ -137,6 +139,12 @@ def test_corpus_is_big_enough_and_covers_every_key() -> None:
     assert covered == set(KEYS)
 
 
-@pytest.mark.parametrize("utterance", CORPUS_ENTRIES, ids=[u.id for u in CORPUS_ENTRIES])
+@pytest.mark.parametrize(
+    "utterance",
+    [
+        pytest.param(u, id=u.id, marks=[pytest.mark.xfail(reason=u.xfail)] if u.xfail else [])
+        for u in CORPUS_ENTRIES
+    ],
+)
 def test_utterance_is_understood(utterance: Utterance) -> None:
     assert misunderstood(utterance) == {}

@@ -20,6 +20,7 @@ from dialogs.extract import parse_number
         ("seratus", 100.0),
         ("dua belas", 12.0),
         ("50-100 orang", 75.0),
+        ("sekitar 120an", 120.0),
     ],
 )
 def test_quantity(text: str, value: float) -> None:
