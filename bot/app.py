@@ -13,6 +13,7 @@ from bot.committer import GroupCommitter
 from bot.config import Settings
 from bot.delivery import Background
 from bot.pipeline import Pipeline
+from bot.scheduler import run_scheduler
 from bot.sdr_directory import SdrDirectory
 from bot.web import errors_middleware
 from dialogs import Flow, Sender, load_flow
@@ -100,11 +101,16 @@ def build_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now) ->
         )
         app[PIPELINE].on_handoff = worker.wake.set
         app[WORKER] = worker
-        task = asyncio.create_task(worker.run_forever(), name="outbox-worker")
+        tasks = [
+            asyncio.create_task(worker.run_forever(), name="outbox-worker"),
+            asyncio.create_task(run_scheduler(app[DB], app[PIPELINE], clock), name="scheduler"),
+        ]
         yield
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     app[NOTIFIERS] = {}
     app[SENDERS] = {}

@@ -1,6 +1,7 @@
 """Conversations: loading a lead with its state for a turn, and reading one back."""
 
 from dataclasses import dataclass, fields
+from datetime import datetime
 from typing import Final
 
 from sqlalchemy import bindparam, func, select
@@ -74,3 +75,22 @@ async def get_conversation(conn: AsyncConnection, lead_id: str) -> ConversationR
     """The lead's conversation, or None."""
     row = (await conn.execute(_GET, {"lead_id": lead_id})).first()
     return None if row is None else ConversationRow(*row)
+
+
+async def silent_conversations(
+    conn: AsyncConnection, before: datetime, limit: int = 500
+) -> list[tuple[str, str]]:
+    """(channel, channel user id) of conversations still waiting for an answer since `before`,
+    oldest first: the prospect went silent."""
+    query = (
+        select(leads.c.channel, leads.c.channel_user_id)
+        .join_from(conversations, leads, conversations.c.lead_id == leads.c.id)
+        .where(
+            conversations.c.status == "active",
+            conversations.c.updated_at < before,
+            leads.c.unreachable.is_(False),
+        )
+        .order_by(conversations.c.updated_at)
+        .limit(limit)
+    )
+    return [(row[0], row[1]) for row in await conn.execute(query)]
