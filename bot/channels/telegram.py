@@ -6,9 +6,11 @@ never the conversation framework. Decisions, so the pipeline and the README can 
 * **Edits are ignored.** An `edited_message` arrives after the conversation has moved on;
   re-reading it would answer an old question twice or count one answer twice, and Telegram
   also sends it for changes that are not text (CHANNELS.md A7). It becomes `Ignored`.
-* **Private chats only for conversations.** Group, supergroup and channel messages are
-  `Ignored` (every member of a group would otherwise become a lead). Button presses are taken
-  from any chat, because SDR handoff cards may sit in a sales group.
+* **Private chats only for conversations.** Group and supergroup texts become
+  `TelegramInbound` with their `chat_type`, because a sales group types rejection reasons
+  there; the app never runs them through the pipeline (every member of a group would
+  otherwise become a lead). Other group messages and channel posts are `Ignored`. Button
+  presses are taken from any chat, because SDR handoff cards may sit in a sales group.
 * **Plain text, no parse_mode.** `OutboundMessage.text` is plain text; sent without a parse
   mode it needs no escaping and can never fail with "can't parse entities". Telegram still
   links URLs, e-mail addresses and phone numbers by itself.
@@ -194,12 +196,18 @@ def to_event(update: Update, *, received_at: datetime) -> TelegramEvent:
 
 def _from_message(uid: int, message: Message) -> TelegramEvent:
     user = message.from_user
-    if message.chat.type != ChatType.PRIVATE:
-        return Ignored(uid, f"message in a {message.chat.type} chat")
+    chat_type = message.chat.type
+    if chat_type not in {ChatType.PRIVATE, ChatType.GROUP, ChatType.SUPERGROUP}:
+        return Ignored(uid, f"message in a {chat_type} chat")
     if user is None or user.is_bot:
         return Ignored(uid, "message not sent by a person")
     chat_id = message.chat.id
     base = _inbound(user, chat_id, f"{chat_id}:{message.message_id}", message.date)
+    if chat_type != ChatType.PRIVATE:
+        # Only an SDR group's reason for a rejection is of use from a group.
+        if message.text is None:
+            return Ignored(uid, f"non-text message in a {chat_type} chat")
+        return TelegramInbound(uid, _replace(base, text=message.text), chat_type=chat_type)
     if message.text is not None:
         return TelegramInbound(uid, _with_text(base, message.text))
     contact = message.contact

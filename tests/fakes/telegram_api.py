@@ -102,7 +102,8 @@ class FakeTelegram:
 
     token: str = DEFAULT_TOKEN
     calls: list[Call] = field(default_factory=list)
-    failures: dict[str, list[ApiError]] = field(default_factory=dict)  # method (lower) -> queue
+    # method (lower) -> queue of (error, chat id it is for, or None for any call)
+    failures: dict[str, list[tuple[ApiError, int | None]]] = field(default_factory=dict)
     updates: list[Json] = field(default_factory=list)  # pending, in update_id order
     messages: dict[tuple[int, int], Json] = field(default_factory=dict)  # what chats now show
     answered: dict[str, Json] = field(default_factory=dict)  # callback query id -> params
@@ -158,10 +159,13 @@ class FakeTelegram:
         retry_after: int | None = None,
         *,
         times: int = 1,
+        chat_id: int | str | None = None,
     ) -> None:
-        """Answer the next `times` calls of `method` with this error instead."""
+        """Answer the next `times` calls of `method` (to `chat_id` only, if given) with this
+        error instead; other chats' calls pass, so replies and handoffs can be told apart."""
         error = ApiError(code, description, retry_after)
-        self.failures.setdefault(method.lower(), []).extend([error] * times)
+        chat = None if chat_id is None else int(chat_id)
+        self.failures.setdefault(method.lower(), []).extend([(error, chat)] * times)
 
     def push_update(self, update: Json) -> int:
         """Queue an update for getUpdates; assigns `update_id` when missing."""
@@ -191,9 +195,7 @@ class FakeTelegram:
         try:
             params = await _decode(request)
             self._check_token(request.match_info["token"])
-            queued = self.failures.get(method.lower())
-            if queued:
-                raise queued.pop(0)
+            self._scripted_failure(method, params)
             handler = _METHODS.get(method.lower())
             if handler is None:
                 raise ApiError(404, "Not Found")
@@ -204,6 +206,13 @@ class FakeTelegram:
             return _answer(e.code, e.body(), headers)
         self.calls.append(Call(method, params, 200))
         return _answer(200, {"ok": True, "result": result})
+
+    def _scripted_failure(self, method: str, params: Json) -> None:
+        queued = self.failures.get(method.lower(), [])
+        for n, (error, chat) in enumerate(queued):
+            if chat is None or params.get("chat_id") == chat:
+                del queued[n]
+                raise error
 
     def _check_token(self, token: str) -> None:
         if not _TOKEN_SHAPE.match(token):

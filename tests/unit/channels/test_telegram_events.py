@@ -166,13 +166,36 @@ def test_unblocking_the_bot_is_an_unblocked_event() -> None:
     assert event == Unblocked(10009, "1111111", datetime.fromtimestamp(1441647000, tz=UTC))
 
 
-def test_group_messages_are_ignored() -> None:
-    update = text_update(42, "hello all", update_id=6)
+def test_group_text_keeps_its_chat_type_so_the_app_never_treats_it_as_a_prospect() -> None:
+    update = text_update(42, "/start budget too small", update_id=6)
     update["message"]["chat"] = {"id": -100123, "type": "supergroup", "title": "Sales"}
 
     event = event_from(update)
 
-    assert event == Ignored(6, "message in a supergroup chat")
+    assert isinstance(event, TelegramInbound)
+    assert event.chat_type == "supergroup"
+    assert event.message.channel_user_id == "-100123"
+    assert event.message.text == "/start budget too small"
+    assert event.message.command is None
+
+
+def test_group_media_is_ignored() -> None:
+    update = text_update(42, "x", update_id=7)
+    del update["message"]["text"]
+    update["message"]["sticker"] = {
+        "file_id": "f",
+        "file_unique_id": "u",
+        "type": "regular",
+        "width": 512,
+        "height": 512,
+        "is_animated": False,
+        "is_video": False,
+    }
+    update["message"]["chat"] = {"id": -100123, "type": "supergroup", "title": "Sales"}
+
+    event = event_from(update)
+
+    assert event == Ignored(7, "non-text message in a supergroup chat")
 
 
 def test_channel_posts_are_ignored() -> None:

@@ -1,0 +1,369 @@
+"""The Telegram channel inside the app: its lifecycle and what each Telegram event does.
+
+`setup_telegram(app, config)` is called by `build_app`. In webhook mode it adds
+`POST /webhooks/telegram` at once (the router freezes when the app starts); the lifecycle it
+returns opens the sender on the app's HTTP session (getMe checks the token), puts the sender
+and a notifier where the outbox worker finds them, and in polling mode runs `run_polling`.
+
+Events (`TelegramChannel.handle`), in the order they are told apart:
+
+* **SDR chats.** A decision button (`ho:accept:<handoff id>`) or anything else from a chat
+  that belongs to an SDR (configured sales group or `qualibot sdrs add --telegram-chat-id`)
+  never reaches the pipeline. A decision is recorded, then the SDR's card is edited to show
+  who decided and when; after Reject the next text from that chat is the reason.
+* **Prospects.** The message is committed by `Pipeline.handle` before the webhook is
+  answered (it is durable from then on); replies go out afterwards in `Background`, so
+  Telegram gets its 200 without waiting for our sends. Sends of one chat hold that chat's
+  lock, so the replies of two quick messages never overtake each other.
+* **Blocked / unblocked.** A block marks the lead unreachable at once, and every send to that
+  chat is refused from then on (also replies already queued behind the chat's lock or in the
+  outbox): nothing more reaches someone who blocked us. Their next message (after
+  unblocking) lifts it.
+"""
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+from collections.abc import AsyncIterator, Callable, Coroutine
+from datetime import datetime
+from typing import Any, Final
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.app import (
+    BACKGROUND,
+    CLOCK,
+    COMMITTER,
+    DB,
+    HTTP,
+    NOTIFIERS,
+    PIPELINE,
+    SDRS,
+    SENDERS,
+    WORKER,
+)
+from bot.channels.telegram import (
+    CHANNEL,
+    AnsweredQuestion,
+    Blocked,
+    TelegramEvent,
+    TelegramInbound,
+    TelegramSender,
+    Unblocked,
+    resolve_choice,
+)
+from bot.channels.telegram_web import run_polling, telegram_routes
+from bot.config import TelegramConfig
+from bot.decisions import decide, record_reason
+from bot.delivery import deliver_replies
+from bot.errors import ChannelError
+from bot.locks import KeyedLocks
+from bot.pipeline import Outcome
+from dialogs import InboundMessage, OutboundMessage
+from handoff.notifiers import ChannelNotifier, parse_decision
+from storage.leads import find_lead, mark_unreachable
+
+logger = logging.getLogger(__name__)
+
+# Tests and benchmarks set this to False before the app starts: Telegram's flood limits
+# (1 message/s per chat) would otherwise dominate what they measure.
+TELEGRAM_THROTTLE = web.AppKey("telegram_throttle", bool)
+ENGINE_CHOICES: Final = ("yes", "no", "pending:0", "pending:1")  # not flow options
+ASK_REASON: Final = "Why was it rejected? Reply with the reason."
+REASON_NOTED: Final = "Thanks, the reason is recorded."
+SDR_HELP: Final = (
+    "This chat receives handoffs from qualibot. Use the buttons on a handoff to accept or "
+    "reject it, and Won / Lost once you know."
+)
+NOT_AN_SDR: Final = "Only SDRs can decide on handoffs."
+STOP_POLLING: Final = 10.0  # seconds to let the poller confirm its last batch
+
+Lifecycle = Callable[[web.Application], AsyncIterator[None]]
+
+
+class WebhookSecretMissing(ValueError):
+    """Webhook mode without a secret: anyone could post updates."""
+
+
+class _GuardedSender:
+    """The Sender the pipeline's replies and the outbox use: refuses chats that blocked us.
+
+    Refusing with a permanent error makes `deliver_replies` record the failure and mark the
+    lead unreachable, and makes the outbox give the row up, with no call to Telegram.
+    """
+
+    def __init__(self, sender: TelegramSender, blocked: set[str]) -> None:
+        self._sender = sender
+        self._blocked = blocked
+
+    async def send(self, channel_user_id: str, message: OutboundMessage) -> str:
+        if channel_user_id in self._blocked:
+            raise ChannelError(
+                CHANNEL, "the prospect blocked the bot", permanent=True, code="blocked"
+            )
+        return await self._sender.send(channel_user_id, message)
+
+
+class TelegramChannel:
+    """Routes Telegram events to the pipeline, to SDR decisions or nowhere."""
+
+    def __init__(self, app: web.Application) -> None:
+        self._app = app
+        self._sender: TelegramSender | None = None
+        self._guarded: _GuardedSender | None = None
+        self.blocked: set[str] = set()  # chat ids of prospects who blocked the bot
+        self._sending = KeyedLocks()  # per chat: replies in the order their turns committed
+
+    def attach(self, sender: TelegramSender) -> None:
+        self._sender = sender
+        self._guarded = _GuardedSender(sender, self.blocked)
+
+    @property
+    def sender(self) -> TelegramSender:
+        if self._sender is None:
+            raise RuntimeError("telegram: an update arrived before the sender started")
+        return self._sender
+
+    @property
+    def guarded(self) -> _GuardedSender:
+        if self._guarded is None:
+            raise RuntimeError("telegram: an update arrived before the sender started")
+        return self._guarded
+
+    def _clock(self) -> datetime:
+        return self._app[CLOCK]()
+
+    def _later(self, work: Coroutine[Any, Any, Any]) -> None:
+        self._app[BACKGROUND].start(work)
+
+    async def handle(self, event: TelegramEvent) -> None:
+        """One update, parsed and deduplicated by the caller (webhook route or poller)."""
+        if isinstance(event, TelegramInbound):
+            chat = event.message.channel_user_id
+            choice = event.message.choice_id
+            decision = parse_decision(choice) if choice is not None else None
+            if decision is not None or await self._app[SDRS].is_sdr(CHANNEL, chat):
+                await self._from_sdr(event, decision)
+            elif event.chat_type == "private":
+                await self._from_prospect(event)
+            elif event.callback_id is not None:  # a stray button in some group
+                self._later(self.sender.answer_callback(event.callback_id))
+        elif isinstance(event, Blocked):
+            await self._blocked(event)
+        elif isinstance(event, Unblocked):
+            self.blocked.discard(event.channel_user_id)
+        elif event.callback_id is not None:
+            self._later(self.sender.answer_callback(event.callback_id))
+
+    # --- prospects ------------------------------------------------------------------------
+
+    async def _from_prospect(self, event: TelegramInbound) -> None:
+        inbound = event.message
+        chat = inbound.channel_user_id
+        if event.callback_id is not None:
+            # Stop the spinner now; the reply follows once the turn is committed.
+            self._later(self.sender.answer_callback(event.callback_id))
+        if inbound.choice_id is not None:
+            inbound = await self._resolved(inbound, inbound.choice_id)
+        self.blocked.discard(chat)  # they wrote to us, so they can read us again
+        outcome = await self._app[PIPELINE].handle(inbound)
+        if outcome.duplicate:
+            return
+        self._later(self._deliver(chat, outcome, event.question))
+
+    async def _resolved(self, inbound: InboundMessage, choice_id: str) -> InboundMessage:
+        """A long option id travelled as a `#` token: map it back against the question."""
+        pipeline = self._app[PIPELINE]
+        if not choice_id.startswith("#"):
+            return inbound
+        state = await pipeline.state_of(CHANNEL, inbound.channel_user_id)
+        question = pipeline.flow.questions.get(state.current_question or "")
+        options = [o.id for o in question.options] if question is not None else []
+        return dataclasses.replace(
+            inbound, choice_id=resolve_choice(choice_id, [*options, *ENGINE_CHOICES])
+        )
+
+    async def _deliver(
+        self, chat: str, outcome: Outcome, question: AnsweredQuestion | None
+    ) -> None:
+        async with self._sending.hold(chat):
+            if question is not None and chat not in self.blocked:
+                try:
+                    await self.sender.mark_answered(question)
+                except ChannelError as e:  # too old to edit, deleted: the answer still counts
+                    logger.info("telegram: could not mark question %d: %s", question.message_id, e)
+            await deliver_replies(
+                sender=self.guarded,
+                committer=self._app[COMMITTER],
+                channel=CHANNEL,
+                target=chat,
+                outcome=outcome,
+                clock=self._app[CLOCK],
+                wake_outbox=self._wake_outbox,
+            )
+
+    def _wake_outbox(self) -> None:
+        worker = self._app.get(WORKER)  # absent while the app is still starting
+        if worker is not None:
+            worker.wake.set()
+
+    async def _blocked(self, event: Blocked) -> None:
+        chat = event.channel_user_id
+        self.blocked.add(chat)
+        at = event.at
+
+        async def mark(conn: AsyncConnection) -> str | None:
+            lead = await find_lead(conn, CHANNEL, chat)
+            if lead is None:
+                return None
+            await mark_unreachable(conn, lead.id, at)
+            return lead.id
+
+        lead_id: str | None = await self._app[COMMITTER].run(mark)
+        if lead_id is not None:
+            self._app[PIPELINE].forget_lead(lead_id)
+            logger.info("telegram: lead %s blocked the bot; marked unreachable", lead_id)
+
+    # --- SDRs -----------------------------------------------------------------------------
+
+    async def _from_sdr(self, event: TelegramInbound, decision: tuple[str, str] | None) -> None:
+        inbound = event.message
+        chat = inbound.channel_user_id
+        if decision is not None:
+            await self._decide(event, *decision)
+            return
+        if event.callback_id is not None:  # some other button in an SDR chat
+            self._later(self.sender.answer_callback(event.callback_id))
+            return
+        awaiting = self._app[SDRS].awaiting_reason
+        reason = inbound.text.strip()
+        if reason and (CHANNEL, chat) in awaiting:
+            await record_reason(self._app[COMMITTER], awaiting.pop((CHANNEL, chat)), reason)
+            self._later(self._say(chat, REASON_NOTED))
+        elif event.chat_type == "private":
+            # Groups are where sales people talk among themselves: answer nothing there.
+            self._later(self._say(chat, SDR_HELP))
+
+    async def _decide(self, event: TelegramInbound, action: str, handoff_id: str) -> None:
+        chat = event.message.channel_user_id
+        callback_id = event.callback_id or ""
+        if not await self._app[SDRS].is_sdr(CHANNEL, chat):
+            # Callback data is not proof of a button we sent (CHANNELS.md A7).
+            logger.warning("telegram: decision on %s from a chat that is no SDR's", handoff_id)
+            self._later(self.sender.answer_callback(callback_id, NOT_AN_SDR))
+            return
+        by = event.message.profile_name or f"telegram {chat}"
+        result = await decide(
+            self._app[DB],
+            self._app[COMMITTER],
+            self._app[PIPELINE],
+            handoff_id=handoff_id,
+            action=action,
+            by=by,
+            at=self._clock(),
+        )
+        handoff = result.handoff
+        if handoff is None:
+            note = "This handoff no longer exists."
+        elif result.changed:
+            note = f"Handoff {handoff.status}."
+        else:
+            note = f"Already {handoff.status}."
+        if result.wants_reason:
+            self._app[SDRS].awaiting_reason[CHANNEL, chat] = handoff_id
+        self._later(self._show_decision(event, note, result.message, result.wants_reason))
+
+    async def _show_decision(
+        self,
+        event: TelegramInbound,
+        note: str,
+        message: OutboundMessage | None,
+        wants_reason: bool,
+    ) -> None:
+        chat = event.message.channel_user_id
+        async with self._sending.hold(chat):
+            await self.sender.answer_callback(event.callback_id or "", note)
+            card = event.question
+            if message is not None and card is not None:
+                try:
+                    await self.sender.edit_text(
+                        card.chat_id, card.message_id, message.text, message.choices
+                    )
+                except ChannelError as e:
+                    logger.warning("telegram: could not edit handoff card: %s", e)
+            if wants_reason:
+                await self._send_quietly(chat, ASK_REASON)
+
+    async def _say(self, chat: str, text: str) -> None:
+        async with self._sending.hold(chat):
+            await self._send_quietly(chat, text)
+
+    async def _send_quietly(self, chat: str, text: str) -> None:
+        # Notes to SDRs are courtesy: the decision is recorded whether or not they arrive.
+        try:
+            await self.sender.send(chat, OutboundMessage(text))
+        except ChannelError as e:
+            logger.warning("telegram: note to SDR chat failed: %s", e)
+
+
+TELEGRAM = web.AppKey("telegram", TelegramChannel)
+
+
+def _polling_ended(task: "asyncio.Task[None]") -> None:
+    if not task.cancelled() and task.exception() is not None:
+        # e.g. deleteWebhook refused at start-up: say so now, not at shutdown.
+        logger.error("telegram polling stopped", exc_info=task.exception())
+
+
+def setup_telegram(app: web.Application, config: TelegramConfig) -> Lifecycle:
+    """Register the webhook route (webhook mode) and return the channel's lifecycle."""
+    channel = TelegramChannel(app)
+    app[TELEGRAM] = channel
+    if config.mode == "webhook":
+        if config.webhook_secret is None:
+            raise WebhookSecretMissing(
+                "telegram webhook mode needs a secret: set QUALIBOT_TELEGRAM__WEBHOOK_SECRET "
+                "(1-256 characters of A-Z a-z 0-9 _ -), or QUALIBOT_TELEGRAM__MODE=polling"
+            )
+        telegram_routes(
+            app.router,
+            secret=config.webhook_secret.get_secret_value(),
+            handle=channel.handle,
+            clock=app[CLOCK],
+        )
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        sender = TelegramSender.create(
+            config.token.get_secret_value(),
+            app[HTTP],
+            api_url=config.api_url,
+            throttle=app.get(TELEGRAM_THROTTLE, True),
+        )
+        await sender.start()
+        channel.attach(sender)
+        app[SENDERS][CHANNEL] = channel.guarded
+        app[NOTIFIERS][CHANNEL] = ChannelNotifier(sender)
+        stop = asyncio.Event()
+        poller: asyncio.Task[None] | None = None
+        if config.mode == "polling":
+            poller = asyncio.create_task(
+                run_polling(sender.bot, channel.handle, stop, clock=app[CLOCK]),
+                name="telegram-polling",
+            )
+            poller.add_done_callback(_polling_ended)
+        logger.info("telegram: @%s ready (%s)", sender.bot.username, config.mode)
+        yield
+        stop.set()
+        if poller is not None:
+            done, _ = await asyncio.wait({poller}, timeout=STOP_POLLING)
+            if not done:
+                logger.warning("telegram: polling did not stop in %.0f s", STOP_POLLING)
+                poller.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await poller
+        await app[BACKGROUND].drain()  # replies in flight still need the sender and session
+        await sender.close()
+
+    return lifecycle
