@@ -31,12 +31,10 @@ from typing import Any, Final, Literal
 import aiohttp
 import orjson
 
-from bot.channels.whatsapp import (
+from bot.channels.whatsapp import StatusEvent, WaEvent, WaInbound
+from bot.channels.whatsapp_render import (
     DEFAULT_LIST_BUTTON,
     Body,
-    StatusEvent,
-    WaEvent,
-    WaInbound,
     mark_read_body,
     render,
     render_template,

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.channels.whatsapp import (
+from bot.channels.whatsapp_render import (
     MAX_TEXT,
     PLACEHOLDER_BODY,
     fit,
