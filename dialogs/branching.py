@@ -5,7 +5,6 @@ from collections.abc import Mapping
 from dialogs.flow.checks import END
 from dialogs.flow.flow import Flow
 from dialogs.flow.schema import Condition, Question
-from dialogs.state import ConversationState
 from scoring import Attribute, FitRule
 
 
@@ -41,15 +40,15 @@ def following(
 
 def next_open(
     flow: Flow,
-    state: ConversationState,
+    filled: set[str],
     start: str,
     attributes: Mapping[str, Attribute],
 ) -> tuple[Question | None, list[Mapping[str, str]]]:
     """Walk from `start` past answered and skipped questions to the first one still open.
 
-    Returns the question (None at the end) and what branches taken on the way want said.
+    `filled` names the slots that have an answer. Returns the question (None at the end) and
+    what branches taken on the way want said.
     """
-    filled = set(state.slots)
     said: list[Mapping[str, str]] = []
     current = start
     for _ in range(len(flow.order) + 1):  # checks.py guarantees a path to the end

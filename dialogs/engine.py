@@ -77,7 +77,7 @@ class _Turn:
         self.flow, self.now, self.before = flow, now, state
         # shallow: values stay validated models, so building the new state needs no
         # validation pass (the engine runs on every message)
-        self.fields: dict[str, Any] = dict(state)
+        self.fields: dict[str, Any] = state.__dict__.copy()
         self.fields["slots"] = dict(state.slots)
         self.replies: list[OutboundMessage] = []
         self.changes: list[SlotChange] = []
@@ -394,8 +394,7 @@ def _ask_next(turn: _Turn, start: str, *, noted: list[str] | None = None) -> Non
         contact = next((q for q in flow.questions.values() if q.slot in CONTACT_SLOTS), None)
         if contact is not None:
             start = contact.id
-    state = turn.state()
-    question, said = next_open(flow, state, start, turn.attributes())
+    question, said = next_open(flow, set(turn.slots), start, turn.attributes())
     for texts in said:
         turn.replies.append(OutboundMessage(texts.get(turn.language) or texts["en"]))
     turn.fields["retries"] = (
@@ -421,11 +420,13 @@ def _finish(turn: _Turn, inbound: InboundMessage) -> StepResult:
     if turn.changes and not turn.erase:
         # only answers change fit; a turn that filled no slot cannot move it
         live = {entry.key: entry.points for entry in before.ledger if entry.key}
-        turn.events.extend(fit_events(flow.fit_rules, turn.attributes(), turn.now, live))
+        changed = {change.slot for change in turn.changes}
+        rules = tuple(rule for slot in changed for rule in flow.rules_by_slot.get(slot, ()))
+        turn.events.extend(fit_events(rules, turn.attributes(), turn.now, live))
     ledger = () if turn.erase else before.ledger + tuple(LedgerEntry.of(e) for e in turn.events)
     turn.fields.update(ledger=ledger, turns=before.turns + 1, last_inbound_at=inbound.sent_at)
     state = turn.state()
-    current = score(state.events(), turn.now, flow.policy)
+    current = score(state.ledger, turn.now, flow.policy)
     change = (
         None
         if turn.erase
@@ -460,7 +461,7 @@ def apply_signal(
     state = state.model_copy(
         update={"ledger": state.ledger + tuple(LedgerEntry.of(e) for e in events)}
     )
-    current = score(state.events(), now, flow.policy)
+    current = score(state.ledger, now, flow.policy)
     change = next_stage(state.stage, qualification(state, current.value, now), flow.stage_rules)
     if change is not None:
         state = state.model_copy(update={"stage": change})

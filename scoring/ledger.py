@@ -3,10 +3,31 @@
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol, TypeVar
 
 from scoring.bands import Band, BandThresholds, band_of
 from scoring.decay import decayed
-from scoring.events import EventKind, ScoreEvent
+from scoring.events import EventKind
+
+
+class Entry(Protocol):
+    """Anything shaped like a ScoreEvent (the dialog state keeps its ledger as JSON models)."""
+
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def rule_id(self) -> str: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def points(self) -> int: ...
+    @property
+    def kind(self) -> EventKind: ...
+    @property
+    def key(self) -> str: ...
+
+
+E = TypeVar("E", bound=Entry)
 
 MIN_SCORE, MAX_SCORE = 0, 100
 
@@ -46,10 +67,10 @@ class Score:
         return [f"{line.worth:+.0f} {line.reason}" for line in ordered if round(line.worth)]
 
 
-def live_events(events: Iterable[ScoreEvent]) -> list[ScoreEvent]:
+def live_events(events: Iterable[E]) -> list[E]:
     """Events still in force: for a keyed rule only the latest counts (answers get corrected)."""
-    latest: dict[str, ScoreEvent] = {}
-    unkeyed: list[ScoreEvent] = []
+    latest: dict[str, E] = {}
+    unkeyed: list[E] = []
     for event in events:
         if event.key:
             latest[event.key] = event
@@ -58,9 +79,7 @@ def live_events(events: Iterable[ScoreEvent]) -> list[ScoreEvent]:
     return sorted([*unkeyed, *latest.values()], key=lambda e: e.at)
 
 
-def score(
-    events: Iterable[ScoreEvent], now: datetime, policy: ScorePolicy = ScorePolicy()
-) -> Score:
+def score(events: Iterable[Entry], now: datetime, policy: ScorePolicy = ScorePolicy()) -> Score:
     """Fit points count in full; engagement points halve every half-life; clamp to 0..100."""
     lines: list[ScoreLine] = []
     total = float(policy.base)

@@ -31,6 +31,7 @@ class Flow:
     order: tuple[str, ...]
     candidates: Mapping[str, tuple[ChoiceCandidate, ...]]
     fit_rules: tuple[FitRule, ...]
+    rules_by_slot: Mapping[str, tuple[FitRule, ...]]  # slot -> the fit rules that read it
     policy: ScorePolicy
     stage_rules: StageRules
     engagement_points: Mapping[Engagement, int]
@@ -62,6 +63,7 @@ class Flow:
     def compile(cls, document: FlowDocument) -> "Flow":
         scoring = document.scoring
         sql = document.stages.sql
+        rules = _fit_rules(document)
         engagement = dict(DEFAULT_ENGAGEMENT_POINTS)
         for name, points in scoring.engagement.items():
             engagement[Engagement(name)] = points
@@ -76,7 +78,11 @@ class Flow:
                 for q in document.questions
                 if q.options
             },
-            fit_rules=_fit_rules(document),
+            fit_rules=rules,
+            rules_by_slot={
+                slot: tuple(r for r in rules if r.attribute.split(".")[0] == slot)
+                for slot in {r.attribute.split(".")[0] for r in rules}
+            },
             policy=ScorePolicy(
                 half_life=timedelta(days=scoring.half_life_days),
                 base=scoring.base,
