@@ -32,7 +32,7 @@ class TelegramConfig(BaseModel):
 class WhatsAppConfig(BaseModel):
     """The WhatsApp Cloud API channel; off unless configured."""
 
-    graph_url: str = "https://graph.facebook.com/v23.0"
+    graph_url: str = "https://graph.facebook.com/v25.0"  # Graph version the 2026 docs use
     phone_number_id: str
     access_token: SecretStr
     app_secret: SecretStr

@@ -26,7 +26,7 @@ Json = dict[str, Any]
 DEFAULT_TOKEN: Final = "TEST_ACCESS_TOKEN"
 DEFAULT_PHONE_NUMBER_ID: Final = "106540352242922"
 DEFAULT_DISPLAY_NUMBER: Final = "15550783881"
-DEFAULT_VERSION: Final = "v23.0"
+DEFAULT_VERSION: Final = "v25.0"
 DEFAULT_TEMPLATES: Final = frozenset({"qualibot_followup", "qualibot_handoff"})
 
 Kind = Literal["text", "interactive", "template", "read", "any"]
@@ -406,6 +406,42 @@ def list_reply_message(
         "type": "interactive",
         "interactive": {"type": "list_reply", "list_reply": reply},
     }
+
+
+def template_button_message(
+    sender: str,
+    payload: str,
+    text: str,
+    *,
+    wamid: str | None = None,
+    context_id: str = "wamid.TEMPLATE=",
+    timestamp: int = 1_760_000_000,
+) -> Json:
+    """A quick-reply button press on one of our templates: `type: "button"` with our payload."""
+    return {
+        "context": {"from": DEFAULT_DISPLAY_NUMBER, "id": context_id},
+        "from": sender,
+        "id": wamid or new_wamid(),
+        "timestamp": str(timestamp),
+        "type": "button",
+        "button": {"payload": payload, "text": text},
+    }
+
+
+def username_only_webhook(
+    user_id: str,
+    message: Json,
+    *,
+    name: str = "Sheena",
+    username: str = "@sheena",
+) -> Json:
+    """A message from a user who hides their number: BSUID only, no `from` and no `wa_id`.
+
+    `message` is built by any helper above; its `from` is replaced by `from_user_id`.
+    """
+    hidden = {k: v for k, v in message.items() if k != "from"} | {"from_user_id": user_id}
+    contact = {"profile": {"name": name, "username": username}, "user_id": user_id}
+    return webhook(value(messages=[hidden]) | {"contacts": [contact]})
 
 
 def status(

@@ -1,0 +1,156 @@
+"""SDRs on WhatsApp: the handoff notification (a template) and what an SDR's reply means.
+
+An SDR may not have written to our number for days, so the notification is always the
+approved SDR template (lead name, company, score, band; Accept / Reject quick replies whose
+payloads are our `ho:accept:<id>` / `ho:reject:<id>`). Pressing a button comes back as a
+`type: "button"` message and opens the SDR's 24-hour window, so everything after it (the full
+summary, Won / Lost buttons, the request for a rejection reason) goes out as free messages.
+"""
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any, Final
+
+from bot.channels.whatsapp import WaInbound
+from bot.channels.whatsapp_sender import WhatsAppSender, mask
+from bot.committer import GroupCommitter
+from bot.decisions import DecisionResult, decide, record_reason
+from bot.errors import ChannelError
+from bot.pipeline import Pipeline
+from bot.sdr_directory import SdrDirectory
+from dialogs import OutboundMessage
+from handoff.notifiers import decision_choice, parse_decision
+from storage.database import Database
+
+logger = logging.getLogger(__name__)
+
+CHANNEL: Final = "whatsapp"
+ASK_REASON: Final = "Why was it rejected? Reply with the reason."
+REASON_NOTED: Final = "Thanks, the reason is recorded."
+SDR_HELP: Final = (
+    "This number sends you handoffs from qualibot. Use the Accept / Reject buttons on a "
+    "handoff, and Won / Lost once you know."
+)
+GONE: Final = "This handoff no longer exists."
+Schedule = Callable[[str, Callable[[], Awaitable[None]]], None]
+
+
+def template_params(summary: dict[str, Any]) -> list[str]:
+    """The SDR template's body parameters: {{1}} name, {{2}} company, {{3}} score, {{4}} band."""
+    contact = summary.get("contact") or {}
+    return [
+        str(contact.get("name") or "-"),
+        str(contact.get("company") or "-"),
+        str(summary.get("score", "-")),
+        str(summary.get("band") or "-").upper(),
+    ]
+
+
+class WhatsAppSdrNotifier:
+    """The Notifier for WhatsApp numbers: the SDR template with decision payloads."""
+
+    def __init__(self, sender: WhatsAppSender, *, template: str, language: str) -> None:
+        self._sender = sender
+        self._template = template
+        self._language = language
+
+    async def notify(self, target: str, handoff_id: str, summary: dict[str, Any]) -> str:
+        payloads = [
+            decision_choice(decision, handoff_id, "").id for decision in ("accept", "reject")
+        ]
+        return await self._sender.send_template(
+            target,
+            self._template,
+            self._language,
+            template_params(summary),
+            button_payloads=payloads,
+        )
+
+
+class SdrDesk:
+    """Reads an SDR's WhatsApp messages as decisions and reasons; never as a prospect's."""
+
+    def __init__(
+        self,
+        *,
+        db: Database,
+        committer: GroupCommitter,
+        pipeline: Pipeline,
+        sdrs: SdrDirectory,
+        sender: WhatsAppSender,
+        clock: Callable[[], datetime],
+        schedule: Schedule,
+    ) -> None:
+        self._db = db
+        self._committer = committer
+        self._pipeline = pipeline
+        self._sdrs = sdrs
+        self._sender = sender
+        self._clock = clock
+        self._schedule = schedule  # ordered background sends per address
+
+    async def phone_of_sdr(self, event: WaInbound) -> str | None:
+        """The SDR's configured phone if this message is from an SDR, else None.
+
+        SDRs are configured by phone, so match on the phone: the one in the message, or the
+        one Meta showed behind the BSUID earlier (statuses of our template carry both).
+        """
+        phone = event.wa_id
+        if phone is None and event.user_id is not None:
+            known = self._sender.address(event.user_id)
+            phone = known if known != event.user_id else None
+        if phone is not None and await self._sdrs.is_sdr(CHANNEL, phone):
+            return phone
+        return None
+
+    async def handle(self, event: WaInbound, phone: str) -> None:
+        """A decision button, a rejection reason, or anything else (answered with help)."""
+        message = event.message
+        decision = parse_decision(message.choice_id) if message.choice_id else None
+        if decision is not None:
+            action, handoff_id = decision
+            result = await decide(
+                self._db,
+                self._committer,
+                self._pipeline,
+                handoff_id=handoff_id,
+                action=action,
+                by=message.profile_name or f"+{phone.lstrip('+')}",
+                at=self._clock(),
+            )
+            if result.wants_reason:
+                self._sdrs.awaiting_reason[CHANNEL, phone] = handoff_id
+            self._say(phone, *_decision_messages(result))
+            return
+        awaiting = self._sdrs.awaiting_reason
+        reason = message.text.strip()
+        if reason and (CHANNEL, phone) in awaiting:
+            await record_reason(self._committer, awaiting.pop((CHANNEL, phone)), reason)
+            self._say(phone, OutboundMessage(REASON_NOTED))
+        else:
+            self._say(phone, OutboundMessage(SDR_HELP))
+
+    def _say(self, phone: str, *messages: OutboundMessage) -> None:
+        async def send() -> None:
+            for message in messages:
+                try:
+                    await self._sender.send(phone, message)
+                except ChannelError as e:
+                    # The decision is recorded whether or not the note arrives.
+                    logger.warning("whatsapp: message to SDR %s failed: %s", mask(phone), e)
+                    return
+
+        self._schedule(phone, send)
+
+
+def _decision_messages(result: DecisionResult) -> list[OutboundMessage]:
+    """The full summary as it stands now (Won / Lost after Accept), then any question."""
+    if result.handoff is None or result.message is None:
+        return [OutboundMessage(GONE)]
+    messages = [result.message]
+    if not result.changed:
+        messages.insert(0, OutboundMessage(f"Already {result.handoff.status}."))
+    if result.wants_reason:
+        messages.append(OutboundMessage(ASK_REASON))
+    return messages
