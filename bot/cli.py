@@ -21,12 +21,13 @@ def _flows_validate(args: argparse.Namespace) -> int:
     failed = 0
     for path in args.files:
         try:
-            load_flow(path)
+            flow = load_flow(path)
         except FlowErrors as e:
             failed += 1
-            for _error in e.errors:
-                pass
+            for error in e.errors:
+                print(error, file=sys.stderr)
             continue
+        print(f"{path}: ok (flow {flow.id} v{flow.version}, {len(flow.order)} questions)")
     return 1 if failed else 0
 
 
@@ -35,6 +36,7 @@ def _parse(args: argparse.Namespace) -> int:
 
     now = datetime.fromisoformat(args.now) if args.now else datetime.now(UTC)
     if now.tzinfo is None:
+        print("--now needs a UTC offset, e.g. 2026-05-13T10:00:00+07:00", file=sys.stderr)
         return 2
     texts = sys.stdin if args.text == "-" else [args.text]
     for text in texts:
@@ -49,7 +51,8 @@ def _chat(args: argparse.Namespace) -> int:
 
     try:
         flow = load_flow(args.flow) if args.flow else load_flow()
-    except FlowErrors:
+    except FlowErrors as e:
+        print(e, file=sys.stderr)
         return 2
     return chat(flow, language=args.lang)
 
