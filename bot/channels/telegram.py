@@ -212,12 +212,18 @@ def _from_message(uid: int, message: Message) -> TelegramEvent:
         return TelegramInbound(uid, _with_text(base, message.text))
     contact = message.contact
     if contact is not None and contact.user_id == user.id:
-        return TelegramInbound(uid, _replace(base, contact_phone=contact.phone_number))
+        return TelegramInbound(uid, _replace(base, contact_phone=_e164(contact.phone_number)))
     kind = next((k for k in MEDIA if getattr(message, k, None)), None)
     if kind is None:
         # Service messages (pins, video chat events, "write access allowed"...).
         return Ignored(uid, "message without text or media")
     return TelegramInbound(uid, _replace(base, unsupported=kind))
+
+
+def _e164(phone: str) -> str:
+    """A shared contact's number: Telegram sends it international, often without the "+"."""
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    return f"+{digits}" if digits else phone
 
 
 def _with_text(base: InboundMessage, text: str) -> InboundMessage:

@@ -175,6 +175,24 @@ class FakeTelegram:
         self._arrived.set()
         return int(update["update_id"])
 
+    async def post_webhook(
+        self,
+        client: AppClient,
+        update: Json,
+        *,
+        secret: str | None,
+        path: str = "/webhooks/telegram",
+    ) -> tuple[int, str]:
+        """POST an update to a bot the way Telegram's server does (CHANNELS.md A4): a JSON
+        body and the secret header; `update_id` is assigned when missing. (status, body)."""
+        if "update_id" not in update:
+            update = {"update_id": next(self._update_ids), **update}
+        headers = {"Content-Type": "application/json"}
+        if secret is not None:
+            headers["X-Telegram-Bot-Api-Secret-Token"] = secret
+        response = await client.post(path, data=orjson.dumps(update), headers=headers)
+        return response.status, await response.text()
+
     def calls_of(self, method: str) -> list[Json]:
         """Decoded parameters of every answered-OK call of `method`."""
         want = method.lower()
@@ -584,4 +602,32 @@ def callback_update(
     update: Json = {"callback_query": query}
     if update_id is not None:
         update["update_id"] = update_id
+    return update
+
+
+def member_update(chat_id: int, status: str, *, date: int = 1_760_000_000) -> Json:
+    """my_chat_member in a private chat: "kicked" when the user blocks the bot, "member" when
+    they unblock it (CHANNELS.md A7)."""
+    new: Json = {"status": status, "user": BOT_USER}
+    old: Json = {"status": "member", "user": BOT_USER}
+    if status == "kicked":
+        new["until_date"] = 0  # required on ChatMemberBanned; 0 = forever
+    else:
+        old = {"status": "kicked", "user": BOT_USER, "until_date": 0}
+    return {
+        "my_chat_member": {
+            "chat": {"id": chat_id, "type": "private", "first_name": "Budi"},
+            "from": _user(chat_id, "Budi", "id"),
+            "date": date,
+            "old_chat_member": old,
+            "new_chat_member": new,
+        }
+    }
+
+
+def media_update(chat_id: int, kind: str, content: Json, *, message_id: int = 1) -> Json:
+    """A private-chat message whose content is `kind` (sticker, photo, contact, ...)."""
+    update = text_update(chat_id, "-", message_id=message_id)
+    del update["message"]["text"]
+    update["message"][kind] = content
     return update

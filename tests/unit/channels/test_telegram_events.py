@@ -236,3 +236,15 @@ def test_outdated_documentation_examples_are_bad_payloads(name: str) -> None:
 def test_malformed_bodies_are_bad_payloads_with_a_reason(raw: bytes, reason: str) -> None:
     with pytest.raises(BadPayload, match=reason):
         parse_update(raw)
+
+
+def test_shared_contact_without_a_plus_is_made_international() -> None:
+    contact = {"phone_number": "62 812-3456-7890", "first_name": "Budi", "user_id": 42}
+    update = text_update(42, "-", update_id=9)
+    del update["message"]["text"]
+    update["message"]["contact"] = contact
+
+    event = event_from(update)
+
+    assert isinstance(event, TelegramInbound)
+    assert event.message.contact_phone == "+6281234567890"
