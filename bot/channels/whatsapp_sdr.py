@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from bot.channels.whatsapp import WaInbound
-from bot.channels.whatsapp_sender import WhatsAppSender, mask
+from bot.channels.whatsapp_sender import WhatsAppSender, mask, waiting_for_token
 from bot.committer import GroupCommitter
 from bot.decisions import DecisionResult, decide, record_reason
 from bot.errors import ChannelError
@@ -59,13 +59,19 @@ class WhatsAppSdrNotifier:
         payloads = [
             decision_choice(decision, handoff_id, "").id for decision in ("accept", "reject")
         ]
-        return await self._sender.send_template(
-            target,
-            self._template,
-            self._language,
-            template_params(summary),
-            button_payloads=payloads,
-        )
+        try:
+            return await self._sender.send_template(
+                target,
+                self._template,
+                self._language,
+                template_params(summary),
+                button_payloads=payloads,
+            )
+        except ChannelError as e:
+            replacement = waiting_for_token(e)
+            if replacement is e:
+                raise
+            raise replacement from e
 
 
 class SdrDesk:

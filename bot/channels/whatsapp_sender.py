@@ -16,6 +16,9 @@ which failures are worth retrying, how long to wait, and which are final:
 | 190 access token             | yes       | - (logged at CRITICAL once)           |
 | 131026 undeliverable, other  | yes       | -                                     |
 
+The channel (`whatsapp_window.py`, `whatsapp_sdr.py`) passes 190 through `waiting_for_token`,
+so replies and handoffs queued in the outbox wait (hourly) for a new token instead of dying.
+
 `ChannelError.code` is the Graph code as a string ("131047"), or "http_<status>",
 "timeout", "network", "bad_response" when Meta sent no code.
 """
@@ -59,6 +62,7 @@ API_RATE_PAUSE: Final = 60.0
 HTTP_429_PAUSE: Final = 30.0
 MARKETING_CAP_PAUSE: Final = 24 * 3600.0
 PAIR_BACKOFF_CAP: Final = 256.0
+AUTH_RETRY: Final = 3600.0  # queued messages wait for a new token (see waiting_for_token)
 _TRANSIENT: Final = frozenset({"131000", "131016", "131057", "1", "2"})
 _API_RATE: Final = frozenset({"4", "80007"})
 _MAX_TRACKED_RECIPIENTS: Final = 10_000
@@ -113,6 +117,19 @@ def translate_error(
         # 131047, 190, 131026, 100, 131009, 132xxx, 131062 …: retrying the same body fails again.
         permanent = True
     return ChannelError(CHANNEL, message, retry_after=retry_after, permanent=permanent, code=code)
+
+
+def waiting_for_token(error: ChannelError) -> ChannelError:
+    """A 190 (token rejected) for a queued message: retry hourly instead of dropping it.
+
+    A new token needs a config change and a restart, so trying again at once is pointless
+    (and `translate_error` says permanent), but dropping the prospect's reply or the SDR's
+    handoff over our own expired token would be worse. The outbox retries hourly until
+    MAX_ATTEMPTS; after the restart with a new token the next attempt goes through.
+    """
+    if error.code != AUTH:
+        return error
+    return ChannelError(CHANNEL, str(error), retry_after=AUTH_RETRY, code=AUTH)
 
 
 def _seconds(header: str | None) -> float | None:

@@ -13,15 +13,15 @@ import logging
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Final
 
 from bot.channels.whatsapp_sender import (
-    AUTH,
     CHANNEL,
     REENGAGEMENT,
     WhatsAppSender,
     mask,
+    waiting_for_token,
     within_window,
 )
 from bot.errors import ChannelError
@@ -33,9 +33,6 @@ from storage.messages import transcript
 logger = logging.getLogger(__name__)
 
 MAX_TRACKED: Final = 100_000  # prospects whose window is kept in memory
-# An expired or revoked token is ours to fix (a new token means a restart): queued messages
-# wait for it instead of being dropped, and are tried again only hourly, never in a loop.
-AUTH_RETRY: Final = timedelta(hours=1)
 
 
 @dataclass(slots=True)
@@ -147,11 +144,10 @@ class WindowedSender:
                     self._windows.close(user)
             return await self._reengage(user)
         except ChannelError as e:
-            if e.code == AUTH:
-                raise ChannelError(
-                    CHANNEL, str(e), retry_after=AUTH_RETRY.total_seconds(), code=AUTH
-                ) from e
-            raise
+            replacement = waiting_for_token(e)
+            if replacement is e:
+                raise
+            raise replacement from e
 
     async def _reengage(self, user: str) -> str:
         if not self._template:
