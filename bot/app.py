@@ -133,6 +133,6 @@ def build_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now) ->
         return web.json_response({"ok": True, "flow": f"{flow.id} v{flow.version}"})
 
     app.router.add_get("/healthz", healthz)
-    webchat_routes(app, PIPELINE)
+    webchat_routes(app, PIPELINE, DB)
     admin_routes(app, clock=clock)
     return app

@@ -133,3 +133,35 @@ async def update_status_by_channel_id(
         result = await conn.execute(_FORWARD, {**params, "b_rank": rank})
     lead_id = result.scalar_one_or_none()
     return None if lead_id is None else str(lead_id)
+
+
+async def replies_to(
+    conn: AsyncConnection, channel: str, channel_message_id: str
+) -> list[StoredMessage]:
+    """What we answered to one inbound message (the outbound messages that followed it, up to
+    the lead's next inbound one), so a client retrying a message can be shown the answer."""
+    inbound = (
+        await conn.execute(
+            select(messages.c.lead_id, messages.c.seq).where(
+                messages.c.channel == channel,
+                messages.c.direction == "in",
+                messages.c.channel_message_id == channel_message_id,
+            )
+        )
+    ).first()
+    if inbound is None:
+        return []
+    lead_id, seq = inbound
+    later = await conn.execute(
+        select(*_COLUMNS)
+        .where(messages.c.lead_id == lead_id, messages.c.seq > seq)
+        .order_by(messages.c.seq)
+        .limit(20)
+    )
+    replies: list[StoredMessage] = []
+    for row in later:
+        message = StoredMessage(*row)
+        if message.direction == "in":
+            break
+        replies.append(message)
+    return replies

@@ -12,6 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from bot.errors import BadPayload
 from bot.pipeline import Outcome, Pipeline
 from dialogs import Channel, InboundMessage
+from storage.database import Database
+from storage.messages import replies_to
 
 # Control characters (NUL breaks PostgreSQL text) go; newlines and tabs stay.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -71,7 +73,9 @@ def render(outcome: Outcome) -> dict[str, Any]:
     }
 
 
-def webchat_routes(app: web.Application, pipeline_key: web.AppKey[Pipeline]) -> None:
+def webchat_routes(
+    app: web.Application, pipeline_key: web.AppKey[Pipeline], db_key: web.AppKey[Database]
+) -> None:
     """Register the page at `/` and the API at `/api/chat`."""
     page = resources.files("bot").joinpath("static/chat.html").read_bytes()
 
@@ -81,7 +85,13 @@ def webchat_routes(app: web.Application, pipeline_key: web.AppKey[Pipeline]) -> 
     async def chat(request: web.Request) -> web.Response:
         body = parse_request(await request.read())
         outcome = await request.app[pipeline_key].handle(to_inbound(body, datetime.now(UTC)))
-        return web.Response(body=orjson.dumps(render(outcome)), content_type="application/json")
+        answer = render(outcome)
+        if outcome.duplicate:
+            # a browser retrying after a lost response still gets what we answered
+            async with request.app[db_key].connection() as conn:
+                stored = await replies_to(conn, "web", body.message_id)
+            answer["replies"] = [{"text": m.text, "choices": m.choices or []} for m in stored]
+        return web.Response(body=orjson.dumps(answer), content_type="application/json")
 
     app.router.add_get("/", index)
     app.router.add_post("/api/chat", chat)
