@@ -112,7 +112,7 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """All sub-commands; modules that own a job register their own."""
-    from bot import calibrate, cli_records
+    from bot import calibrate, cli_records, cli_telegram
 
     parser = argparse.ArgumentParser(
         prog="qualibot", description="Conversational lead qualification (BANT)."
@@ -151,6 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     calibrate.register(commands)
     cli_records.register(commands)
+    cli_telegram.register(commands)
     return parser
 
 
