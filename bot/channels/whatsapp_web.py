@@ -1,7 +1,7 @@
 """WhatsApp webhook routes: the GET verification handshake and the signed POST of events.
 
 The routes verify, parse, drop duplicates and hand the events to one callback; they know
-nothing of the pipeline. Wiring in `bot/app.py` is:
+nothing of the pipeline. `whatsapp_app.setup_whatsapp` wires them like this:
 
     async def handle(events: list[WaEvent]) -> None: ...   # persist/enqueue, return fast
     whatsapp_routes(app.router, verify_token=..., app_secret=..., handle=handle)

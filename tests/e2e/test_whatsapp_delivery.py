@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from bot.app import DB, WORKER
+from bot.app import BACKGROUND, DB, WORKER
 from storage import leads as lead_store
 from storage import messages as message_store
 from storage import outbox as outbox_store
@@ -18,9 +18,11 @@ from tests.e2e.test_whatsapp_conversation import (
     VERIFY_TOKEN,
     AppClient,
     Meta,
+    converse_to_sql,
     meta_harness,
 )
 from tests.fakes.graph_api import (
+    Failure,
     FakeGraph,
     new_wamid,
     status,
@@ -196,12 +198,18 @@ async def test_statuses_never_move_backwards_and_failures_keep_their_code(meta: 
 # --- errors and the 24-hour window -------------------------------------------------------
 
 
-async def test_reply_after_throughput_limit_is_delivered_later_once(meta: Meta) -> None:
-    meta.graph.fail("130429", kind="interactive")
+@pytest.mark.parametrize(
+    ("code", "wait"),
+    [pytest.param("130429", 11, id="throughput"), pytest.param("131056", 2, id="pair-rate")],
+)
+async def test_reply_after_a_rate_limit_is_delivered_later_once(
+    meta: Meta, code: Failure, wait: int
+) -> None:
+    meta.graph.fail(code, kind="interactive")
 
     await meta.text(BUDI, "Halo")
     queued = await outbox_rows(meta)
-    meta.clock.advance(timedelta(seconds=11))
+    meta.clock.advance(timedelta(seconds=wait))
     await meta.run_outbox_until(lambda: bool(meta.graph.sent_to(BUDI)))
     await meta.run_outbox_until(lambda: True, rounds=3)
 
@@ -276,3 +284,16 @@ async def test_expired_token_is_not_retried_in_a_loop(meta: Meta) -> None:
     assert row.status == "pending"
     assert row.attempts == 1
     assert row.next_attempt_at >= meta.clock.now + timedelta(minutes=59)
+
+
+async def test_handoff_to_an_sdr_waits_for_a_new_token(meta: Meta) -> None:
+    meta.graph.fail("190", kind="template", times=50)
+
+    await converse_to_sql(meta)
+    for _ in range(10):
+        await meta.app[WORKER].run_once()
+        await meta.app[BACKGROUND].drain()
+
+    [notification] = [r for r in await outbox_rows(meta) if r.kind == "handoff.deliver"]
+    assert (notification.status, notification.attempts) == ("pending", 1)
+    assert notification.next_attempt_at >= meta.clock.now + timedelta(minutes=59)
