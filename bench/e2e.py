@@ -2,7 +2,15 @@
 next to a bare aiohttp handler measured in the same run (the ratio is the figure).
 
 Run: .venv/bin/python bench/e2e.py [--seconds 8] [--concurrency 64] [--rate 1000]
+     [--mode all|webchat|telegram]
 The servers run pinned to CPU 0, this load generator to CPU 1 (when the machine has two).
+
+The Telegram run posts Update JSON to `/webhooks/telegram` (secret header and all) and the
+app replies to FakeTelegram (tests/fakes), which runs in this process on CPU 1. Two latencies:
+"ack" is the webhook's 200 (what Telegram's server waits for), "reply" is until the turn's
+last reply reached the fake Bot API (what the prospect waits for). A closed-loop prospect
+sends its next message once it has seen the replies. Client-side flood throttling is off:
+the fake has no flood limits, and 1 message/s per chat would be all we measured.
 """
 
 import argparse
@@ -14,10 +22,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from itertools import count
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import orjson
@@ -194,36 +205,286 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--rate", type=float, default=1000.0, help="open-loop messages/s")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--mode", choices=["all", "webchat", "telegram"], default="all")
     args = parser.parse_args()
     pin(1)
     python = sys.executable
+    results: dict[str, tuple[float, list[float], list[float]]] = {}
+    telegram: TelegramResult | None = None
     with tempfile.TemporaryDirectory() as tmp:
         env = {
             **os.environ,
             "QUALIBOT_DATABASE_URL": f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}",
+            "PTB_TIMEDELTA": "1",
         }
         bare_port, bot_port = free_port(), free_port()
-        results = {}
         with server([python, "-c", BARE, str(bare_port)], env):
             results["bare aiohttp handler"] = asyncio.run(
                 measure(f"http://127.0.0.1:{bare_port}", args, "bare")
             )
-        qualibot = [python, "-m", "bot", "serve", "--port", str(bot_port)]
-        with server(qualibot, env):
-            results["qualibot serve (SQLite)"] = asyncio.run(
-                measure(f"http://127.0.0.1:{bot_port}", args, "bot")
-            )
+        if args.mode in {"all", "webchat"}:
+            qualibot = [python, "-m", "bot", "serve", "--port", str(bot_port)]
+            with server(qualibot, env):
+                results["qualibot serve (SQLite)"] = asyncio.run(
+                    measure(f"http://127.0.0.1:{bot_port}", args, "bot")
+                )
+        if args.mode in {"all", "telegram"}:
+            telegram_env = {**env, "QUALIBOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/tg.db"}
+            sys.path.insert(0, str(ROOT))  # the fake Bot API lives with the tests
+            telegram = asyncio.run(measure_telegram(args, telegram_env, free_port()))
     print(
         f"\nclosed loop, {args.concurrency} prospects in flight, "
         f"{args.repeats} x {args.seconds:.0f} s (median rate):"
     )
     for name, (rate, latencies, _) in results.items():
         print("  " + report(name, rate, latencies))
+    if telegram is not None:
+        print("  " + report("telegram webhook (ack)", telegram.rate, telegram.acks))
+        print("  " + report("telegram webhook (reply)", telegram.rate, telegram.replies))
     print(f"open loop at {args.rate:,.0f} msg/s for {args.seconds:.0f} s:")
     for name, (_, _, fixed) in results.items():
         print("  " + report(name, len(fixed) / args.seconds, fixed))
-    bare, bot = results["bare aiohttp handler"][0], results["qualibot serve (SQLite)"][0]
-    print(f"ratio qualibot / bare: {bot / bare:.2f}")
+    if telegram is not None:
+        rate = len(telegram.open_acks) / args.seconds
+        print("  " + report("telegram webhook (ack)", rate, telegram.open_acks))
+        print(f"  telegram replies that reached the fake Bot API: {telegram.delivered}")
+    bare = results["bare aiohttp handler"][0]
+    for name, label in (("qualibot serve (SQLite)", "web chat"),):
+        if name in results:
+            print(f"ratio {label} / bare: {results[name][0] / bare:.2f}")
+    if telegram is not None:
+        print(f"ratio telegram / bare: {telegram.rate / bare:.2f}")
+
+
+# --- Telegram ---------------------------------------------------------------------------------
+
+TELEGRAM_SERVER = """
+import os, sys
+sys.stderr = open(os.devnull, "w")  # one INFO line per update, formatted as in production
+from aiohttp import web
+from bot.app import build_app
+from bot.channels.telegram_app import TELEGRAM_THROTTLE
+from bot.config import Settings
+from bot.logs import setup_logging
+setup_logging()
+app = build_app(Settings())
+app[TELEGRAM_THROTTLE] = False
+web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), access_log=None, print=None)
+"""
+SECRET = "bench-secret"
+# The Telegram conversation: the profile name fills the name slot, so no name step. Buttons
+# are "cb:<option id>"; the open loop types them instead (it does not wait for keyboards).
+TELEGRAM_SCRIPT = (
+    "/start bench",
+    "ya",
+    "PT Maju Jaya",
+    "saya owner, saya yang memutuskan",
+    "cb:s51_200",
+    "butuh banget, tim sales kewalahan follow up leads",
+    "sekitar 100jt",
+    "bulan depan",
+    "cb:phone",
+    "0812-3456-7890",
+)
+TYPED = {"cb:s51_200": "51-200", "cb:phone": "lewat whatsapp saja"}
+REPLY_TIMEOUT = 30.0
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class TelegramResult:
+    rate: float
+    acks: list[float]
+    replies: list[float]
+    open_acks: list[float]
+    delivered: str
+
+
+class ReplyWatch:
+    """Counts replies per chat as they reach the fake and wakes whoever waits for them."""
+
+    def __init__(self) -> None:
+        self.count: dict[int, int] = defaultdict(int)
+        self.keyboard: dict[int, dict[str, Any]] = {}
+        self._waiting: dict[int, tuple[int, asyncio.Future[None]]] = {}
+
+    def on_call(self, method: str, params: dict[str, Any], result: Any) -> None:
+        if method != "sendmessage":
+            return
+        chat = int(params["chat_id"])
+        self.count[chat] += 1
+        if "reply_markup" in result:
+            self.keyboard[chat] = result
+        waiting = self._waiting.get(chat)
+        if waiting is not None and self.count[chat] >= waiting[0] and not waiting[1].done():
+            waiting[1].set_result(None)
+
+    async def until(self, chat: int, count: int) -> None:
+        if self.count[chat] >= count:
+            return
+        future = asyncio.get_running_loop().create_future()
+        self._waiting[chat] = (count, future)
+        try:
+            async with asyncio.timeout(REPLY_TIMEOUT):
+                await future
+        finally:
+            del self._waiting[chat]
+
+
+def callback_update(chat: int, data: str, **fields: Any) -> dict[str, Any]:
+    from tests.fakes.telegram_api import callback_update as build
+
+    return build(chat, data, **fields)
+
+
+def text_update(chat: int, text: str, **fields: Any) -> dict[str, Any]:
+    from tests.fakes.telegram_api import text_update as build
+
+    return build(chat, text, **fields)
+
+
+class TelegramLoad:
+    """Prospects as Telegram's server would post them to the webhook."""
+
+    def __init__(self, url: str, fake: Any, watch: ReplyWatch) -> None:
+        self.url = url + "/webhooks/telegram"
+        self.fake = fake
+        self.watch = watch
+        self.update_ids = count(1)
+        self.headers = {
+            "Content-Type": "application/json",
+            "X-Telegram-Bot-Api-Secret-Token": SECRET,
+        }
+
+    def update(self, chat: int, step: str, message_id: int) -> bytes:
+        if step.startswith("cb:"):
+            update = callback_update(
+                chat,
+                step[3:],
+                question=self.watch.keyboard.get(chat),
+                query_id=f"{chat}-{message_id}",
+                update_id=next(self.update_ids),
+            )
+        else:
+            update = text_update(
+                chat,
+                step,
+                message_id=message_id,
+                date=int(time.time()),
+                update_id=next(self.update_ids),
+            )
+        return orjson.dumps(update)
+
+    async def post(self, http: aiohttp.ClientSession, body: bytes) -> float:
+        started = time.perf_counter()
+        async with http.post(self.url, data=body, headers=self.headers) as response:
+            await response.read()
+            if response.status != 200:
+                raise SystemExit(f"webhook answered {response.status}")
+        return time.perf_counter() - started
+
+
+async def calibrate(load: TelegramLoad, http: aiohttp.ClientSession, chat: int) -> list[int]:
+    """Replies per step of the script (the engine is deterministic): one prospect, slowly."""
+    expected = []
+    for i, step in enumerate(TELEGRAM_SCRIPT):
+        before = load.watch.count[chat]
+        await load.post(http, load.update(chat, step, i + 1))
+        await load.watch.until(chat, before + 1)
+        await asyncio.sleep(0.2)  # the turn's other replies
+        expected.append(load.watch.count[chat] - before)
+    return expected
+
+
+async def telegram_closed_loop(
+    load: TelegramLoad, seconds: float, concurrency: int, chats: Iterator[int], per_step: list[int]
+) -> tuple[float, list[float], list[float]]:
+    acks: list[float] = []
+    replies: list[float] = []
+    deadline = time.perf_counter() + seconds
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+
+        async def prospect() -> None:
+            while time.perf_counter() < deadline:
+                chat = next(chats)
+                seen = 0
+                for i, step in enumerate(TELEGRAM_SCRIPT):
+                    started = time.perf_counter()
+                    acks.append(await load.post(http, load.update(chat, step, i + 1)))
+                    seen += per_step[i]
+                    await load.watch.until(chat, seen)
+                    replies.append(time.perf_counter() - started)
+                    if time.perf_counter() >= deadline:
+                        return
+
+        started = time.perf_counter()
+        await asyncio.gather(*(prospect() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return len(acks) / elapsed, acks, replies
+
+
+async def telegram_open_loop(
+    load: TelegramLoad, seconds: float, rate: float, chats: Iterator[int]
+) -> list[float]:
+    acks: list[float] = []
+    steps = [TYPED.get(step, step) for step in TELEGRAM_SCRIPT]
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+        pending: list[asyncio.Task[None]] = []
+
+        async def send(body: bytes) -> None:
+            acks.append(await load.post(http, body))
+
+        total = int(seconds * rate)
+        begin = time.perf_counter()
+        chat = 0
+        for n in range(total):
+            i = n % len(steps)
+            if i == 0:
+                chat = next(chats)
+            delay = begin + n / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            pending.append(asyncio.create_task(send(load.update(chat, steps[i], i + 1))))
+        await asyncio.gather(*pending)
+    return acks
+
+
+async def measure_telegram(
+    args: argparse.Namespace, env: dict[str, str], port: int
+) -> TelegramResult:
+    from tests.fakes.telegram_api import FakeTelegram
+
+    watch = ReplyWatch()
+    async with FakeTelegram(on_call=watch.on_call) as fake:
+        env = {
+            **env,
+            "QUALIBOT_TELEGRAM__TOKEN": fake.token,
+            "QUALIBOT_TELEGRAM__API_URL": fake.api_url,
+            "QUALIBOT_TELEGRAM__WEBHOOK_SECRET": SECRET,
+        }
+        url = f"http://127.0.0.1:{port}"
+        chats = count(10_000_000)
+        with server([sys.executable, "-c", TELEGRAM_SERVER, str(port)], env):
+            await wait_ready(url)
+            load = TelegramLoad(url, fake, watch)
+            async with aiohttp.ClientSession() as http:
+                per_step = await calibrate(load, http, next(chats))
+            await telegram_closed_loop(load, 1.0, args.concurrency, chats, per_step)  # warm up
+            rates, acks, replies = [], [], []
+            for r in range(args.repeats):
+                fake.calls.clear()  # the fake keeps every call; keep its memory flat
+                rate, run_acks, run_replies = await telegram_closed_loop(
+                    load, args.seconds, args.concurrency, chats, per_step
+                )
+                rates.append(rate)
+                acks += run_acks
+                replies += run_replies
+                print(f"  telegram run {r + 1}: {rate:,.0f} msg/s", flush=True)
+            before = sum(watch.count.values())
+            open_acks = await telegram_open_loop(load, args.seconds, args.rate, chats)
+            await asyncio.sleep(2.0)  # let the last replies arrive
+            delivered = f"{sum(watch.count.values()) - before:,} for {len(open_acks):,} updates"
+    return TelegramResult(statistics.median(rates), acks, replies, open_acks, delivered)
 
 
 if __name__ == "__main__":

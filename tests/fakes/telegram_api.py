@@ -18,6 +18,7 @@ import html.parser
 import itertools
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Final, Self
@@ -110,6 +111,9 @@ class FakeTelegram:
     blocked: set[int] = field(default_factory=set)  # chats whose user blocked the bot
     webhook: Json = field(default_factory=dict)  # url, secret_token, allowed_updates, ...
     max_poll_wait: float = 0.5  # long polls wait at most this long here (tests stay fast)
+    # Called after every answered-OK call with (method lower-cased, params, result): the
+    # benchmark uses it to see replies arrive without scanning `calls`.
+    on_call: Callable[[str, Json, Any], None] | None = None
     _server: TestServer | None = None
     _message_ids: "itertools.count[int]" = field(default_factory=lambda: itertools.count(1))
     _update_ids: "itertools.count[int]" = field(default_factory=lambda: itertools.count(700_000))
@@ -223,6 +227,8 @@ class FakeTelegram:
             headers = {"Retry-After": str(e.retry_after)} if e.retry_after is not None else {}
             return _answer(e.code, e.body(), headers)
         self.calls.append(Call(method, params, 200))
+        if self.on_call is not None:
+            self.on_call(method.lower(), params, result)
         return _answer(200, {"ok": True, "result": result})
 
     def _scripted_failure(self, method: str, params: Json) -> None:
