@@ -44,15 +44,13 @@ from bot.app import (
     SENDERS,
     WORKER,
 )
-from bot.channels.telegram import (
-    CHANNEL,
+from bot.channels.telegram import CHANNEL, TelegramSender, resolve_choice
+from bot.channels.telegram_events import (
     AnsweredQuestion,
     Blocked,
     TelegramEvent,
     TelegramInbound,
-    TelegramSender,
     Unblocked,
-    resolve_choice,
 )
 from bot.channels.telegram_web import run_polling, telegram_routes
 from bot.config import TelegramConfig

@@ -29,12 +29,12 @@ from telegram.error import Conflict, TelegramError
 from telegram.request import RequestData
 from telegram.request._requestparameter import RequestParameter
 
-from bot.channels.telegram import (
+from bot.channels.telegram import channel_error
+from bot.channels.telegram_events import (
     Blocked,
     TelegramEvent,
     TelegramInbound,
     Unblocked,
-    channel_error,
     parse_update,
     to_event,
     update_from_dict,

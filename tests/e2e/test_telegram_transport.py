@@ -12,14 +12,8 @@ from aiohttp.test_utils import TestServer
 from telegram import Bot
 from telegram.error import BadRequest, TimedOut
 
-from bot.channels.telegram import (
-    AnsweredQuestion,
-    RateLimiter,
-    TelegramEvent,
-    TelegramInbound,
-    TelegramSender,
-    callback_data,
-)
+from bot.channels.telegram import RateLimiter, TelegramSender, callback_data
+from bot.channels.telegram_events import AnsweredQuestion, TelegramEvent, TelegramInbound
 from bot.channels.telegram_transport import AiohttpRequest
 from bot.channels.telegram_web import ALLOWED_UPDATES, run_polling, set_webhook
 from bot.errors import ChannelError

@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 import pytest
 
-from bot.channels.telegram import (
+from bot.channels.telegram_events import (
     AnsweredQuestion,
     Blocked,
     Ignored,

@@ -8,7 +8,7 @@ import pytest
 from aiohttp import web
 from pytest_aiohttp import AiohttpClient
 
-from bot.channels.telegram import Ignored, TelegramEvent, TelegramInbound
+from bot.channels.telegram_events import Ignored, TelegramEvent, TelegramInbound
 from bot.channels.telegram_web import SECRET_HEADER, WEBHOOK_PATH, telegram_routes
 from bot.web import errors_middleware
 from tests.fakes.telegram_api import AppClient, text_update
