@@ -11,6 +11,7 @@ EMAIL_RE: Final = re.compile(
 )
 # Digits with the separators people type between groups; validated after stripping them.
 PHONE_RE: Final = re.compile(r"(?<![\w+.,/])(?:\+|00)?\(?\d[\d\s().-]{6,20}\d(?![\w])")
+_DIGIT: Final = re.compile(r"\d")  # the same digits as PHONE_RE's \d
 
 # Second-level labels of free mailbox providers: an address there is not a company address.
 PERSONAL_PROVIDERS: Final = frozenset(
@@ -50,6 +51,8 @@ _OBFUSCATED_DOT: Final = re.compile(r"\s*[\[({]\s*dot\s*[\])}]\s*", re.IGNORECAS
 
 def extract_email(text: str) -> Email | None:
     """The first email address in `text`, lower-cased, with its personal-domain flag."""
+    if "@" not in text and "[" not in text and "(" not in text and "{" not in text:
+        return None  # EMAIL_RE needs an "@", and only a bracketed "at" can make one
     text = _OBFUSCATED_DOT.sub(".", _OBFUSCATED_AT.sub("@", text))
     found = EMAIL_RE.search(text)
     if found is None:
@@ -88,6 +91,8 @@ def normalize_phone(raw: str) -> str | None:
 
 def phone_spans(text: str) -> list[tuple[int, int, str]]:
     """(start, end, E.164) for every phone number in `text`; money parsing skips these."""
+    if _DIGIT.search(text) is None:
+        return []  # every phone number has digits
     spans = []
     for found in PHONE_RE.finditer(text):
         number = normalize_phone(found.group(0))

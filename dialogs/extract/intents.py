@@ -9,6 +9,7 @@ message (at most `_SHORT` words), while explicit phrases ("jangan hubungi saya l
 import re
 from typing import Final
 
+from dialogs.extract.gate import Gated, cues, gated
 from dialogs.extract.text import normalize
 from dialogs.slots import Intent
 
@@ -17,8 +18,9 @@ _NEGATION: Final = re.compile(
     r"\b(?:tidak|belum|jangan|no|not|don'?t|without|tanpa)\s+(?:\w+\s+)?$"
 )
 
-_PATTERNS: Final[dict[Intent, re.Pattern[str]]] = {
-    Intent.PRICE: re.compile(
+# gated(): re.compile behind a check for the words every match needs (see gate.py).
+_PATTERNS: Final[dict[Intent, Gated]] = {
+    Intent.PRICE: gated(
         r"\bberapa\b.{0,20}\b(?:harga|biaya|tarif|price|cost)|"
         r"\b(?:harga|biaya|tarif)(?:nya)?\b.{0,20}\b(?:berapa|berapaan)\b|"
         r"\b(?:harga|harganya|biayanya|tarifnya|price|pricing)\s*\?|"
@@ -30,11 +32,11 @@ _PATTERNS: Final[dict[Intent, re.Pattern[str]]] = {
         r"^(?:harga|harganya|price|pricing|biaya|biayanya|prices)"
         r"(?: (?:nya|dong|donk|please|kak|min|gan|sis|bro|pak|bu))*[?!.]*$"
     ),
-    Intent.DEMO: re.compile(
+    Intent.DEMO: gated(
         r"\bdemo\b|\bfree trial\b|\btrial\b|\bcoba gratis\b|\buji ?coba\b|\bcobain\b|"
         r"\bbisa dicoba\b|\bpresentasi produk\b|\bwalk ?through\b|\bproof of concept\b|\bpoc\b"
     ),
-    Intent.HUMAN: re.compile(
+    Intent.HUMAN: gated(
         r"\b(?:ngobrol|bicara|berbicara|chat|ngomong|telepon|telpon|call|hubungi|hubungkan|"
         r"sambungkan|connect|talk|speak|ketemu|meeting|dihubungi|ditelepon|ditelpon)\b"
         r"(?:\s+\w+){0,3}?\s+(?:sales|salesnya|cs|orang|manusia|admin|human|person|agent|"
@@ -43,7 +45,7 @@ _PATTERNS: Final[dict[Intent, re.Pattern[str]]] = {
         r"\b(?:minta|tolong)\s+(?:di)?(?:telepon|telpon|hubungi|call)\b|\bcall me\b|"
         r"\bhubungi saya\b|\bbukan bot\b|\bare you a bot\b"
     ),
-    Intent.STOP: re.compile(
+    Intent.STOP: gated(
         r"\bjangan (?:hubungi|kirim|chat|telepon|telpon|sms|wa)\w*(?:\s+\w+){0,2}\s+lagi\b|"
         r"\btidak mau (?:di)?(?:hubungi|kontak|chat)\w*\b|"
         r"\btidak (?:usah|perlu) (?:di)?(?:hubungi|kontak|chat|telepon|telpon|follow up)\w*"
@@ -52,27 +54,27 @@ _PATTERNS: Final[dict[Intent, re.Pattern[str]]] = {
         r"sending|menghubungi|mengirim)\w*\b|\bunsubscribe\b|\bunsub\b|\bopt[- ]?out\b|"
         r"\bremove me\b|\bleave me alone\b|\bdon'?t (?:contact|message|text) me\b"
     ),
-    Intent.ERASE: re.compile(
+    Intent.ERASE: gated(
         r"\bhapus\s+(?:semua\s+)?(?:data|nomor|nomer|akun|informasi|info)\b|"
         r"\b(?:delete|erase|remove|wipe)\s+(?:all\s+)?(?:of\s+)?(?:my|our)\s+"
         r"(?:data|info|information|details|account|number)\b|\bright to be forgotten\b|"
         r"\bdata (?:saya|kami)\s+(?:di)?hapus\b"
     ),
-    Intent.RESTART: re.compile(
+    Intent.RESTART: gated(
         r"\bulang(?:i)? dari awal\b|\bmulai (?:lagi|ulang|dari awal)\b|\bdari awal lagi\b|"
         r"\bstart over\b|\bstart again\b|\bbegin again\b|\bulang lagi\b"
     ),
-    Intent.HELP: re.compile(
+    Intent.HELP: gated(
         r"\bbantuan\b|\btolong jelaskan\b|\bjelaskan dulu\b|\bmaksudnya apa\b|\bapa maksudnya\b|"
         r"\btidak (?:mengerti|ngerti|paham)\b|\bbingung\b|\bwhat do you mean\b|"
         r"\bi don'?t understand\b|\bhow does (?:this|it) work\b|^/help\b|^\?+$"
     ),
-    Intent.LANGUAGE_EN: re.compile(
+    Intent.LANGUAGE_EN: gated(
         r"\b(?:in|speak|use|pakai|pake|bahasa)\s+(?:english|inggris)\b|"
         r"\benglish (?:please|pls|plz|only|aja|saja)\b|\bcan we (?:talk|chat) in english\b|"
         r"\b(?:ganti|switch|pindah|change)\s+(?:ke|to)\s+(?:bahasa\s+)?(?:english|inggris)\b"
     ),
-    Intent.LANGUAGE_ID: re.compile(
+    Intent.LANGUAGE_ID: gated(
         r"\bbahasa indonesia\b|\b(?:pakai|pake) bahasa (?:aja|saja)\b|\bbahasa (?:aja|saja)\b|"
         r"\bin (?:indonesian|bahasa)\b|\bindonesian please\b|\bbhs indonesia\b|"
         r"\bindo (?:aja|saja)\b|\bspeak indonesian\b|"
@@ -81,12 +83,12 @@ _PATTERNS: Final[dict[Intent, re.Pattern[str]]] = {
 }
 # Command words that count only when they are (most of) the message.
 # (pattern, at most this many words in the message)
-_SHORT_WORDS: Final[dict[Intent, tuple[re.Pattern[str], int]]] = {
-    Intent.STOP: (re.compile(r"\b(?:stop|berhenti|udahan|sudahan)\b"), _SHORT),
-    Intent.HELP: (re.compile(r"\b(?:help|bantu|halp)\b"), _SHORT),
-    Intent.RESTART: (re.compile(r"\b(?:restart|reset)\b"), _SHORT),
-    Intent.LANGUAGE_EN: (re.compile(r"\b(?:english|inggris|eng)\b"), 2),
-    Intent.LANGUAGE_ID: (re.compile(r"\b(?:indonesia|indonesian|indo|bahasa)\b"), 2),
+_SHORT_WORDS: Final[dict[Intent, tuple[Gated, int]]] = {
+    Intent.STOP: (gated(r"\b(?:stop|berhenti|udahan|sudahan)\b"), _SHORT),
+    Intent.HELP: (gated(r"\b(?:help|bantu|halp)\b"), _SHORT),
+    Intent.RESTART: (gated(r"\b(?:restart|reset)\b"), _SHORT),
+    Intent.LANGUAGE_EN: (gated(r"\b(?:english|inggris|eng)\b"), 2),
+    Intent.LANGUAGE_ID: (gated(r"\b(?:indonesia|indonesian|indo|bahasa)\b"), 2),
 }
 # "non-stop", "bus stop", "tidak berhenti": the word is there, the intent is not.
 _STOP_FALSE: Final = re.compile(r"non-?stop|bus stop|stop ?kontak|tidak (?:ber)?henti|tanpa henti")
@@ -97,8 +99,14 @@ def _negated(text: str, start: int) -> bool:
     return _NEGATION.search(text[max(0, start - 24) : start]) is not None
 
 
+# Every intent needs one of these patterns to match.
+_CUES: Final = cues(*_PATTERNS.values(), *(pattern for pattern, _ in _SHORT_WORDS.values()))
+
+
 def intents_in(norm: str) -> frozenset[Intent]:
     """Intents in already-normalised text."""
+    if _CUES.search(norm) is None:
+        return frozenset()
     found: set[Intent] = set()
     for intent, pattern in _PATTERNS.items():
         match = pattern.search(norm)

@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Final
 
 from dialogs.extract.contact import EMAIL_RE, phone_spans
+from dialogs.extract.gate import gated
 from dialogs.extract.text import NUMBER, normalize, read_number
 from dialogs.slots import Budget, BudgetStatus, Period
 
@@ -73,14 +74,15 @@ _WORD_DIGITS: Final[dict[str, int]] = {
     "enam": 6, "tujuh": 7, "delapan": 8, "sembilan": 9,
 }  # fmt: skip
 
-_AMOUNT_RE: Final = re.compile(
+# gated(): re.compile behind a check for the words every match needs (see gate.py).
+_AMOUNT_RE: Final = gated(
     r"(?<![\w.,])(?:(?P<cur1>rp\.?|idr|us\$|usd|sgd|s\$|a\$|\$|eur|€|myr|rm|aud)\s?)?"
     rf"(?P<num>{NUMBER})(?P<an0>-?an\s?(?=ribu|rb|juta|jt|miliar|milyar))?\s?"
     r"(?P<unit>ribu|rb|juta|jt|jeti|miliar|milyar|million|mio|mil|mn|billion|bn|b|"
     r"triliun|trilyun|t|k|m)?(?P<an>-?an)?"
     r"(?:\s?(?P<cur2>rupiah|idr|usd|dollars?|dolar|sgd|eur|euro|myr|ringgit))?(?![\w$€])"
 )
-_WORD_AMOUNT_RE: Final = re.compile(
+_WORD_AMOUNT_RE: Final = gated(
     r"\b(?:(?P<half>setengah)\s?|(?P<digit>se|satu|dua|tiga|empat|lima|enam|tujuh|delapan|"
     r"sembilan)\s?(?P<scale>puluh|ratus)?\s?)(?P<unit>juta|jt|miliar|milyar|ribu|rb|m)(?P<an>an)?\b"
 )
@@ -98,7 +100,7 @@ _COUNT_NOUN: Final = re.compile(
 _RANGE_SEP: Final = re.compile(
     r"\s*(?:-|–|—|~|s/d|s\.d\.?|sd|sampai(?: dengan)?|hingga|ke|to|until|atau|or|dan|and)\s*"
 )
-_MAX_BEFORE: Final = re.compile(
+_MAX_BEFORE: Final = gated(
     r"(?:maksimal|maksimum|maks|max|paling mahal|paling banyak|paling tinggi|paling|under|"
     r"di ?bawah|kurang dari|tidak sampai|tidak lebih dari|tidak lebih|tidak boleh lebih dari|"
     r"up to|upto|sampai|s/d|sd|hingga|at most|no more than|less than|below|not more than|<|≤)"
@@ -114,28 +116,28 @@ _APPROX_BEFORE: Final = re.compile(
 )
 _BETWEEN_BEFORE: Final = re.compile(r"(?:antara|between|range|kisaran|from|dari)\s*$")
 
-_MONTHLY: Final = re.compile(
+_MONTHLY: Final = gated(
     r"(?:/\s*|per\s*|tiap\s+|setiap\s+|a\s+|each\s+|every\s+)(?:bulan|month|mo|mth|bl)\b|"
     r"\bsebulan\b|\bbulanan\b|\bmonthly\b|\bperbulan\b"
 )
-_YEARLY: Final = re.compile(
+_YEARLY: Final = gated(
     r"(?:/\s*|per\s*|tiap\s+|setiap\s+|a\s+|each\s+|every\s+)(?:tahun|year|yr|annum)\b|"
     r"\bsetahun\b|\btahunan\b|\byearly\b|\bannual(?:ly)?\b|\bpertahun\b"
 )
-_ONE_TIME: Final = re.compile(
+_ONE_TIME: Final = gated(
     r"\bsekali bayar\b|\bbayar sekali\b|\bsekali beli\b|\bone[- ]?time\b|\bone[- ]off\b|"
     r"\bbeli putus\b|\blump sum\b|\bsekaligus\b"
 )
 
 # "purchases over $5k need CFO approval", "kalau di atas 100jt harus lewat tender": a limit
 # on who decides, not what they will spend.
-_THRESHOLD: Final = re.compile(
+_THRESHOLD: Final = gated(
     r"(?:kalau|kalo|jika|if|over|above|under|below|di ?atas|di ?bawah|lebih dari|<|>)"
     r".*(?:approv|persetujuan|\bacc\b|tender|lelang|sign-?off)"
 )
 _PARENTHESIS: Final = re.compile(r"^\s*\([^)]*\)")
 _BUDGET_WORD: Final = re.compile(r"\b(?:budget|bujet|budjet|bugdet|anggaran|dana|biaya|modal)")
-_PENDING: Final = re.compile(
+_PENDING: Final = gated(
     r"(?<!bisa )(?<!bisa di)(?<!akan )diajukan|(?<!bisa )pengajuan|"
     r"(?:nunggu|menunggu|tunggu) (?:approval|persetujuan|acc)|"
     r"pending approval|waiting for approval|awaiting approval|"
@@ -154,12 +156,12 @@ _REFUSED: Final = re.compile(
     r"prefer not|rather not|not (?:to )?disclose|private|secret"
 )
 _REFUSED_ASKED: Final = re.compile(r"^(?:nanti (?:saja|aja)|skip|pass|later|lewat|next)\b")
-_WANTS_QUOTE: Final = re.compile(
+_WANTS_QUOTE: Final = gated(
     r"penawaran|kasih harga|tergantung (?:harga|penawaran)|belum tahu|tidak tahu|tidak yakin|"
     r"not sure|don'?t know|no idea|depends on (?:the )?(?:price|quote|pricing)|quote|"
     r"lihat harga|see (?:the )?pric|belum ditentukan|belum dihitung|tbd|masih dihitung"
 )
-_NO_BUDGET: Final = re.compile(
+_NO_BUDGET: Final = gated(
     r"(?:belum|tidak) ada (?:budget|bujet|anggaran|dana)|"
     r"(?:budget|bujet|anggaran|dana)(?:nya)?(?: \S+){0,2}? (?:belum|tidak|masih belum) ada|"
     r"no budget|"
@@ -168,6 +170,9 @@ _NO_BUDGET: Final = re.compile(
     r"budget(?:nya)? (?:nol|0)\b|out of budget|"
     r"(?:budget|bujet|anggaran|dana)\S*(?: \S+){0,2}? (?:sudah |sdh )?(?:habis|terpakai semua)"
 )
+_CLAUSE_END: Final = re.compile(r"[,.;!?](?:\s|$)")
+_CLAUSE_BREAK: Final = re.compile(r"[,.;!?]\s")
+_KIRA_BEFORE: Final = re.compile(r"\bkira(?:-kira)?\s*$")
 _NO_BUDGET_ASKED: Final = re.compile(
     r"^(?:belum ada|tidak ada|belum|tidak|nol|none|no|nothing|nope|kosong)\b"
 )
@@ -237,6 +242,8 @@ def _amounts(text: str) -> list[_Amount]:
 
 
 def _is_threshold(a: _Amount, text: str) -> bool:
+    if not _THRESHOLD.possible(text):
+        return False  # no clause of `text` can match when `text` itself has no cue for it
     start = max(text.rfind(c, 0, a.start) for c in ",.;!?")
     ends = [i for i in (text.find(c, a.end) for c in ",.;!?") if i >= 0]
     clause = text[start + 1 : min(ends, default=len(text))]
@@ -260,7 +267,7 @@ def _is_money(a: _Amount, text: str, *, expecting: bool, limits: bool) -> bool:
 def _period(text: str, start: int, end: int) -> Period | None:
     # Only the clause around the amount: "50jt, mulai sebulan lagi" is not a monthly budget.
     after = _PARENTHESIS.sub("", text[end : end + 60])[:24]  # "Rp 250jt (dua ratus ...)"
-    after = re.split(r"[,.;!?](?:\s|$)", after)[0]
+    after = _CLAUSE_END.split(after)[0]
     for window in (after, _clause_before(text, start)):
         if _MONTHLY.search(window):
             return "monthly"
@@ -346,7 +353,7 @@ def _first_money(
 
 def _clause_before(text: str, start: int) -> str:
     prefix = text[max(0, start - 30) : start]
-    return re.split(r"[,.;!?]\s", prefix)[-1]
+    return _CLAUSE_BREAK.split(prefix)[-1]
 
 
 def budget_in(norm: str, *, expecting: bool = False, limits: bool = False) -> Budget | None:
@@ -356,7 +363,8 @@ def budget_in(norm: str, *, expecting: bool = False, limits: bool = False) -> Bu
     saya bisa approve sendiri"), which are skipped as budgets otherwise.
     """
     text = _blank(norm, [(s, e) for s, e, _ in phone_spans(norm)])
-    text = _blank(text, [m.span() for m in EMAIL_RE.finditer(text)])
+    if "@" in text:  # no address without one
+        text = _blank(text, [m.span() for m in EMAIL_RE.finditer(text)])
     found = _first_money(text, expecting=expecting, limits=limits)
     if found is None:
         return _without_amount(text, expecting=expecting)
@@ -366,7 +374,7 @@ def budget_in(norm: str, *, expecting: bool = False, limits: bool = False) -> Bu
     status = _status(text)
     prefix = _clause_before(text, first.start)
     approx = bool(_APPROX_BEFORE.search(prefix)) or first.suffix_an or last.suffix_an
-    if status == "stated" and re.search(r"\bkira(?:-kira)?\s*$", prefix):
+    if status == "stated" and _KIRA_BEFORE.search(prefix):
         status = "tentative"
     period = _period(text, first.start, last.end)
     if last.multiplier is None and last.currency is None:

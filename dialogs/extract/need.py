@@ -10,15 +10,17 @@ prospect's own clause, normalised.
 import re
 from typing import Final
 
+from dialogs.extract.gate import Gated, cues, gated
 from dialogs.extract.text import normalize, read_number
 from dialogs.slots import Need, NeedLevel
 
-_NONE: Final = re.compile(
+# gated(): re.compile behind a check for the words every match needs (see gate.py).
+_NONE: Final = gated(
     r"(?:cuma|hanya|sekedar|sekadar|just)\s+(?:lihat-lihat|lihat|browsing|looking|tanya-tanya|"
     r"nanya|tanya|iseng|info)|\biseng\b|tidak (?:butuh|perlu|tertarik|minat)|not interested|"
     r"no need|don'?t need|tidak ada kebutuhan|belum butuh"
 )
-_HIGH: Final = re.compile(
+_HIGH: Final = gated(
     r"butuh banget|perlu banget|sangat (?:butuh|perlu)|(?<!tidak )\burgent(?:ly)?\b|"
     r"(?<!tidak )\burgen\b|"
     r"mendesak|(?:compare|bandingin|bandingkan|membandingkan|comparing|banding)\w*\s+"
@@ -31,7 +33,7 @@ _LOW: Final = re.compile(
     r"cari referensi|riset|research|mungkin nanti|maybe later|masih lama|low priority|"
     r"coba-coba|nyoba-nyoba|coba dulu|trial dulu|just trying"
 )
-_MEDIUM: Final = re.compile(
+_MEDIUM: Final = gated(
     r"\b(?:butuh|perlu|need|needs|ingin|mau pakai|mau ganti|looking for|lagi cari|sedang cari|"
     r"cari solusi|tertarik|interested|mencari|replace|ganti sistem)\b"
     r"(?!\s+(?:tanya|izin|ijin|approval|persetujuan|waktu|diskusi|konfirmasi|to ask|demo))"
@@ -41,8 +43,8 @@ _PAIN: Final = re.compile(
     r"lambat|lelet|sering error|kewalahan|capek|bocor|manual|berantakan|tidak terurus|"
     r"keteteran|kehilangan|lost|slow|messy)[^.!?\n]*"
 )
-_USE_CASES: Final[tuple[tuple[str, re.Pattern[str]], ...]] = tuple(
-    (label, re.compile(pattern))
+_USE_CASES: Final[tuple[tuple[str, Gated], ...]] = tuple(
+    (label, gated(pattern))
     for label, pattern in (
         ("customer service", r"customer service|\bcs\b|layanan pelanggan|komplain|support"),
         ("sales", r"\bsales\b|penjualan|jualan|closing|\bleads?\b|prospek"),
@@ -63,7 +65,7 @@ _QUANTITY_NOUNS: Final[tuple[tuple[str, str], ...]] = (
     ("transactions", r"transaksi|transactions?|orders?|pesanan"),
     ("messages", r"chats?|pesan|messages?"),
 )
-_QUANTITY_RE: Final = re.compile(
+_QUANTITY_RE: Final = gated(
     r"(?<![\w.,])(?P<num>\d{1,3}(?:[.,]\d{3})+|\d+(?:,\d+)?)\s?(?P<scale>rb|ribu|k)?(?:an)?"
     r"\s*(?P<noun>"
     + "|".join(f"(?P<{key}>{pattern})" for key, pattern in _QUANTITY_NOUNS)
@@ -83,7 +85,7 @@ def _quantities(text: str) -> dict[str, int]:
     return found
 
 
-_LEVELS: Final[tuple[tuple[NeedLevel, re.Pattern[str]], ...]] = (
+_LEVELS: Final[tuple[tuple[NeedLevel, Gated | re.Pattern[str]], ...]] = (
     ("none", _NONE),
     ("high", _HIGH),
     ("low", _LOW),
@@ -95,8 +97,14 @@ def _level(text: str) -> NeedLevel | None:
     return next((level for level, pattern in _LEVELS if pattern.search(text)), None)
 
 
+# A level, a pain or a quantity needs one of these patterns to match.
+_NEED_CUES: Final = cues(_NONE, _HIGH, _LOW, _MEDIUM, _PAIN, _QUANTITY_RE)
+
+
 def need_in(norm: str, *, expecting: bool = False) -> Need | None:
     """Need from already-normalised text."""
+    if not expecting and _NEED_CUES.search(norm) is None:
+        return None  # no level, pain or quantity, and the need was not asked: nothing said
     level = _level(norm)
     pain_match = _PAIN.search(norm)
     pain = pain_match.group(0).strip(" ,;") if pain_match else None

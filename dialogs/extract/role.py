@@ -14,10 +14,12 @@ decision maker.
 """
 
 import re
+from itertools import accumulate
 from typing import Final
 
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
 
+from dialogs.extract.gate import cues, gated
 from dialogs.extract.money import budget_in
 from dialogs.extract.text import normalize
 from dialogs.slots import Authority, DecisionProcess, Role
@@ -105,24 +107,46 @@ _TITLES: Final[tuple[tuple[str, Role, tuple[str, ...]], ...]] = (
     ("admin", "gatekeeper", ("admin", "administrasi", "resepsionis", "receptionist")),
     ("student", "not_a_buyer", ("mahasiswa", "mahasiswi", "student", "pelajar", "siswa")),
 )
-# Spellings grouped by (word count, first letter): an n-gram is only compared with titles of
-# n words, so "saya manajer pembelian" cannot pass for "manajer pembelian" with a word too
-# many; and typos rarely hit the first letter, so the letter keeps each lookup to a handful.
+# An n-gram is only compared with spellings of n words, so "saya manajer pembelian" cannot
+# pass for "manajer pembelian" with a word too many; and typos rarely hit the first letter,
+# so spellings are grouped by (word count, first letter) and each lookup is a handful.
 _EXACT: Final = {s: i for i, (_, _, spellings) in enumerate(_TITLES) for s in spellings}
-
-
-def _group_spellings() -> dict[tuple[int, str], tuple[list[str], list[int]]]:
-    groups: dict[tuple[int, str], tuple[list[str], list[int]]] = {}
-    for index, (_, _, spellings) in enumerate(_TITLES):
-        for spelling in spellings:
-            group = groups.setdefault((len(spelling.split()), spelling[0]), ([], []))
-            group[0].append(spelling)
-            group[1].append(index)
-    return groups
-
-
-_GROUPS: Final = _group_spellings()
+_GROUP_KEYS: Final = {(len(s.split()), s[0]) for s in _EXACT}
+# n-grams of up to four words, longest first; sizes no spelling has are skipped
+_SIZES: Final = tuple(n for n in (4, 3, 2, 1) if any(size == n for size, _ in _GROUP_KEYS))
 _TYPO_CUTOFF: Final = 86.0
+
+
+def _near_spellings() -> dict[tuple[int, str, int], tuple[tuple[str, int], ...]]:
+    """(word count, first letter, n-gram length) -> (spelling, title index), in _TITLES order.
+
+    fuzz.ratio is 200 * matches / (len(a) + len(b)), and matches <= the shorter length, so a
+    spelling much longer or shorter than the n-gram cannot reach the cutoff; leaving it out
+    saves the call and cannot change the best match (the bound leaves a little to spare).
+    """
+    near: dict[tuple[int, str, int], tuple[tuple[str, int], ...]] = {}
+    longest = max(len(s) for s in _EXACT)
+    for size, first in _GROUP_KEYS:
+        group = [
+            (s, i)
+            for i, (_, _, spellings) in enumerate(_TITLES)
+            for s in spellings
+            if (len(s.split()), s[0]) == (size, first)
+        ]
+        for length in range(5, 2 * longest + 1):
+            fits = tuple(
+                (s, i)
+                for s, i in group
+                if 200 * min(length, len(s)) >= (_TYPO_CUTOFF - 0.01) * (length + len(s))
+            )
+            if fits:
+                near[size, first, length] = fits
+    return near
+
+
+_NEAR: Final = _near_spellings()
+# (word count, first letter, length) of every n-gram that can be a title, exact or near
+_SHAPES: Final = {(len(s.split()), s[0], len(s)) for s in _EXACT} | set(_NEAR)
 _NYA: Final = re.compile(r"(?<=\w{3})nya$")
 _WORDS: Final = re.compile(r"[a-z][a-z-]*")
 
@@ -141,7 +165,8 @@ _THIRD_BEFORE: Final = re.compile(
     r"(?:the\s+|pak\s+|bu\s+|our\s+)?$"
 )
 
-_LIMIT: Final = re.compile(
+# gated(): re.compile behind a check for the words every match needs (see gate.py).
+_LIMIT: Final = gated(
     r"(?:kalau|kalo|if|jika|untuk|for|under|di ?bawah|<|below|up to|sampai)[^.]{0,45}?"
     r"(?:sendiri|myself|on my own|alone)|"
     r"(?:sendiri|myself)[^.]{0,30}(?:kalau|jika|if|under|di ?bawah|<)"
@@ -155,7 +180,7 @@ _SOLO: Final = re.compile(
     r"tidak (?:perlu|butuh|usah) (?:approval|persetujuan|izin|acc)|no approval needed|"
     r"(?:don'?t|do not) need (?:anyone'?s |any )?approval"
 )
-_RESEARCHER: Final = re.compile(
+_RESEARCHER: Final = gated(
     r"(?:diminta|disuruh|ditugaskan|asked to|tasked to)\s+(?:untuk\s+|to\s+)?(?:cari|mencari|"
     r"kumpulin|mengumpulkan|collect|gather|look for|find)\s+(?:\w+\s+)?(?:info|informasi|data|"
     r"referensi|penawaran|quotes?|options)|(?:cuma|hanya|lagi|sedang|just)\s+(?:cari|mencari|"
@@ -167,10 +192,12 @@ _COMMITTEE: Final = re.compile(
     r"rapat (?:direksi|manajemen)|committee|komite|board|dibahas (?:dulu )?(?:di )?internal|"
     r"decided by (?:the )?(?:management|board|team)|voting|musyawarah"
 )
-_TENDER: Final = re.compile(
+_DECIDES: Final = re.compile(r"approve|putuskan|sendiri")
+_COMMITTEE_WHO: Final = re.compile(r"manajemen|direksi|board|management|\btim\b|team")
+_TENDER: Final = gated(
     r"\btender\b|\blelang\b|\brfp\b|\brfq\b|e-?procurement|e-?katalog|\blpse\b|pengadaan resmi"
 )
-_APPROVER: Final = re.compile(
+_APPROVER: Final = gated(
     r"(?:tanya(?:in|kan)?|nanya|izin|ijin|konsultasi|diskusi|lapor|persetujuan|approval|acc|"
     r"check with|ask|"
     r"approve|approved|sign-?off|diputuskan|decided|putuskan|memutuskan|mutusin|sampaikan|"
@@ -186,48 +213,62 @@ _APPROVER: Final = re.compile(
     r"\b(?P<who3>cfo|ceo|coo|cto|gm|direktur|direksi|owner|bos|boss|atasan|manager|finance)"
     r"(?:'s)?\s+(?:approval|persetujuan|sign-?off|acc)\b"
 )
-_NEEDS_APPROVAL: Final = re.compile(
+_NEEDS_APPROVAL: Final = gated(
     r"(?<!tidak )(?<!no )(?<!don't )(?:harus|perlu|butuh|need|needs|nunggu|menunggu|"
     r"waiting for)\s+(?:\w+\s+)?"
     r"(?:approval|persetujuan|acc|izin|ijin|sign-?off)|tanya (?:\w+ )?dulu"
 )
 
 
-def _titles(text: str) -> list[tuple[int, int, int]]:
-    """(start, end, title index) of each title in `text`, exact or with a typo."""
+def _typo(gram: str, size: int) -> int | None:
+    """The title `gram` misspells (the best ratio; the first title on a tie), or None."""
+    best, index = 0.0, None
+    for spelling, owner in _NEAR.get((size, gram[0], len(gram)), ()):
+        score = fuzz.ratio(gram, spelling, score_cutoff=_TYPO_CUTOFF)
+        if score >= _TYPO_CUTOFF and score > best:
+            best, index = score, owner
+    return index
+
+
+def _titles(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
+    """(start, end, title index) of each title in `text` (words at `spans`), exact or typo."""
     # "ownernya", "direkturnya": the -nya suffix would hide the title from the ratio
-    words = [(m.start(), m.end(), _NYA.sub("", m.group(0))) for m in _WORDS.finditer(text)]
+    words = [_NYA.sub("", w) if w.endswith("nya") else w for w in (text[a:b] for a, b in spans)]
+    ends = list(accumulate((len(w) + 1 for w in words), initial=0))  # ends[i]: words[:i]
     hits: list[tuple[int, int, int]] = []
     taken: set[int] = set()
-    for size in (4, 3, 2, 1):
+    for size in _SIZES:
         for i in range(len(words) - size + 1):
-            if any(j in taken for j in range(i, i + size)):
+            # no spelling of `size` words, exact or near, starts so and is so long: no match
+            if (size, words[i][0], ends[i + size] - ends[i] - 1) not in _SHAPES:
                 continue
-            gram = " ".join(w for _, _, w in words[i : i + size])
+            if taken and not taken.isdisjoint(range(i, i + size)):
+                continue
+            gram = " ".join(words[i : i + size])
             index = _EXACT.get(gram)
-            if index is None and len(gram) >= 5 and (size, gram[0]) in _GROUPS:
-                spellings, owners = _GROUPS[size, gram[0]]
-                best = process.extractOne(
-                    gram, spellings, scorer=fuzz.ratio, score_cutoff=_TYPO_CUTOFF
-                )
-                index = None if best is None else owners[best[2]]
+            if index is None and len(gram) >= 5:
+                index = _typo(gram, size)
             if index is not None:
-                hits.append((words[i][0], words[i + size - 1][1], index))
+                hits.append((spans[i][0], spans[i + size - 1][1], index))
                 taken.update(range(i, i + size))
     return sorted(hits)
 
 
+# Every decision process below needs one of these patterns to match.
+_PROCESS_CUES: Final = cues(_LIMIT, _TENDER, _COMMITTEE, _APPROVER, _NEEDS_APPROVAL, _SOLO)
+
+
 def _process(text: str) -> tuple[DecisionProcess | None, str | None, int | None]:
-    if _LIMIT.search(text) and (
-        _SOLO.search(text) or re.search(r"approve|putuskan|sendiri", text)
-    ):
+    if _PROCESS_CUES.search(text) is None:
+        return None, None, None
+    if _LIMIT.search(text) and (_SOLO.search(text) or _DECIDES.search(text)):
         limit = budget_in(text, limits=True)
         if limit is not None and limit.max is not None:
             return "solo_below_limit", None, limit.max
     if _TENDER.search(text):
         return "tender", None, None
     if committee := _COMMITTEE.search(text):
-        who = re.search(r"manajemen|direksi|board|management|\btim\b|team", committee.group(0))
+        who = _COMMITTEE_WHO.search(committee.group(0))
         return "committee", who.group(0) if who else None, None
     if approval := _APPROVER.search(text):
         name = approval.group("who") or approval.group("who2") or approval.group("who3")
@@ -244,8 +285,9 @@ def authority_in(norm: str, *, expecting: bool = False) -> Authority | None:
     process_, approver, limit = _process(norm)
     title: str | None = None
     role: Role = "unknown"
-    short = len(_WORDS.findall(norm)) <= 4
-    for at, end, index in _titles(norm):
+    spans = [m.span() for m in _WORDS.finditer(norm)]
+    short = len(spans) <= 4
+    for at, end, index in _titles(norm, spans):
         name, title_role, _ = _TITLES[index]
         before = norm[max(0, at - 25) : at]
         # "tanya direktur" and "direktur saya" name someone else; "sebagai direktur saya

@@ -5,6 +5,8 @@ import unicodedata
 from decimal import Decimal, InvalidOperation
 from typing import Final
 
+from dialogs.extract.gate import trie
+
 # Chat slang and abbreviations -> the word the extractors' patterns are written for.
 # Kept deliberately conservative: units the money and timeline parsers read (jt, rb, k, m,
 # bln stays readable as "bulan") and short words that are also English are left alone.
@@ -108,10 +110,8 @@ SLANG: Final[dict[str, str]] = {
     "mksh": "makasih",
 }
 
-_SLANG_RE: Final = re.compile(
-    r"(?<![\w@.])(" + "|".join(sorted(SLANG, key=len, reverse=True)) + r")(?![\w@])"
-)
-_SPACES: Final = re.compile(r"\s+")
+# The slang words as a trie: the same matches as the alternation sorted longest first.
+_SLANG_RE: Final = re.compile(r"(?<![\w@.])(" + trie(SLANG) + r")(?![\w@])")
 # Indonesian repeats words with a digit: "kira2" = "kira-kira", "liat2" = "liat-liat".
 _REDUP: Final = re.compile(r"\b([a-z]{3,})2\b")
 
@@ -119,22 +119,27 @@ _REDUP: Final = re.compile(r"\b([a-z]{3,})2\b")
 def _drop_controls(text: str) -> str:
     # Controls become spaces (a tab or newline separates words); format characters such as
     # zero-width joiners inside emoji are dropped.
-    out = []
-    for ch in text:
+    if text.isprintable():
+        return text  # controls (Cc) and format characters (Cf) are all non-printable
+    table: dict[int, str | None] = {}
+    for ch in set(text):
         cat = unicodedata.category(ch)
         if cat == "Cc":
-            out.append(" ")
-        elif cat != "Cf":
-            out.append(ch)
-    return "".join(out)
+            table[ord(ch)] = " "
+        elif cat == "Cf":
+            table[ord(ch)] = None
+    return text.translate(table)
 
 
 def normalize(text: str) -> str:
     """Casefold, strip control characters, collapse whitespace and expand chat slang."""
     folded = _drop_controls(unicodedata.normalize("NFKC", text)).casefold()
-    folded = _REDUP.sub(r"\1-\1", folded)
+    if "2" in folded:  # _REDUP needs its "2"
+        folded = _REDUP.sub(r"\1-\1", folded)
     folded = _SLANG_RE.sub(lambda m: SLANG[m.group(1)], folded)
-    return _SPACES.sub(" ", folded).strip()
+    # str.split() splits on runs of the same whitespace as `\s+` and drops both ends:
+    # the same as re.sub(r"\s+", " ", folded).strip(), several times faster
+    return " ".join(folded.split())
 
 
 # A written number: "1.250.000", "1,250,000", "1,5", "1.5", "50".

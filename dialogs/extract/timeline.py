@@ -36,6 +36,7 @@ from dialogs.extract.dates import (
     shift,
     today_in_jakarta,
 )
+from dialogs.extract.gate import cues, gated
 from dialogs.extract.text import WORD_NUMBERS, normalize
 from dialogs.slots import Timeline, TimelineBucket
 
@@ -66,7 +67,8 @@ _MOD: Final = (
     r"(?:(?P<mod>awal|early|beginning of|pertengahan|tengah|mid|middle of|akhir|end of|late)\s*)?"
 )
 
-_NO_PLAN: Final = re.compile(
+# gated(): re.compile behind a check for the words every match needs (see gate.py).
+_NO_PLAN: Final = gated(
     r"tidak (?:urgent|urgen|buru-buru|terburu|mendesak|dalam waktu dekat)|not urgent|no rush|"
     r"no hurry|(?:belum|tidak) ada (?:rencana|plan|timeline|target)|no plans?\b|no timeline|"
     r"\bsantai\b|kapan-kapan|someday|not anytime soon|not in a hurry|belum (?:ada )?target"
@@ -75,7 +77,7 @@ _UNKNOWN_ASKED: Final = re.compile(
     r"^(?:belum tahu|tidak tahu|belum pasti|tidak pasti|not sure|don'?t know|tbd|no idea|"
     r"masih dibahas|belum ditentukan|tergantung)"
 )
-_URGENT: Final = re.compile(
+_URGENT: Final = gated(
     r"\b(?:secepatnya|asap|as soon as possible|urgent|urgen|segera|sekarang juga|immediately|"
     r"right away|buru-buru|mendesak|sesegera mungkin|minggu ini|this week|hari ini|today|"
     r"urgently)\b"
@@ -88,7 +90,7 @@ _DEADLINE_BEFORE: Final = re.compile(
 _LATE_START: Final = re.compile(r"(?:akhir|end of|late)\b")
 _BEFORE_WORD: Final = re.compile(r"(?:sebelum|before)\s*(?:tanggal\s*)?$")
 
-_QUARTER_RE: Final = re.compile(
+_QUARTER_RE: Final = gated(
     _MOD + r"\b(?:q|kuartal|quarter|triwulan|tw)\s?-?\s?(?:ke-?\s?)?"
     r"(?P<q>[1-4]|satu|dua|tiga|empat|pertama|kedua|ketiga|keempat|first|second|third|fourth)\b"
     + _YEAR
@@ -99,30 +101,30 @@ _HALF_RE: Final = re.compile(
     + r"|\b(?P<eh>first|second) half\b|\b(?P<next>semester depan|next semester|"
     r"semester berikutnya|paruh kedua|second half)\b" + _YEAR.replace("year", "year2")
 )
-_MONTH_RE: Final = re.compile(
+_MONTH_RE: Final = gated(
     _MOD
     + r"(?:(?P<day>\d{1,2})\s+)?(?:bulan\s+)?(?P<month>"
     + "|".join(sorted(_MONTHS, key=len, reverse=True))
     + r")\b(?:\s+(?P<day2>\d{1,2})(?:st|nd|rd|th)?\b)?(?:\s+(?P<year>20\d\d))?"
 )
-_RELATIVE_RE: Final = re.compile(
+_RELATIVE_RE: Final = gated(
     _MOD + r"(?P<what>bulan depan|next month|bulan berikutnya|bulan ini|this month|minggu depan|"
     r"kuartal depan|next quarter|quarter depan|kuartal berikutnya|kuartal ini|this quarter|"
     r"pekan depan|next week|minggu berikutnya|tahun depan|next year|tahun berikutnya|"
     r"tahun ini|this year|bulan|tahun|(?:the )?year|(?:the )?month|besok|tomorrow|lusa)\b"
 )
-_DAY_NEXT_MONTH_RE: Final = re.compile(
+_DAY_NEXT_MONTH_RE: Final = gated(
     r"\b(?:tanggal|tgl|on the)\s*(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+(?:bulan depan|next month|"
     r"of next month)\b"
 )
-_OFFSET_RE: Final = re.compile(
+_OFFSET_RE: Final = gated(
     r"\b(?P<lead>dalam(?: waktu)?|within|in|next|sekitar)?\s*"
     r"(?:(?P<n0>\d{1,3})\s*(?:-|–|sampai|atau|or|to)\s*)?"
     rf"(?P<n>{_NUM})\s*-?\s*"
     r"(?P<u>hari|minggu|pekan|bulan|tahun|days?|weeks?|months?|years?)\b"
     r"(?:\s*(?P<tail>lagi|ke ?depan|dari sekarang|from now|mendatang|later))?"
 )
-_EVENT_RE: Final = re.compile(
+_EVENT_RE: Final = gated(
     r"\b(?P<rel>setelah|sesudah|habis|abis|after|pasca|selesai|sebelum|before|menjelang)?\s*"
     r"(?P<ev>lebaran|idul ?fitri|eid|ramadh?an|puasa|natal|christmas|tahun baru|new year|"
     r"imlek|chinese new year)\b(?:\s+(?P<year>20\d\d))?"
@@ -131,7 +133,7 @@ _DATE_RE: Final = re.compile(
     r"\b(?:(?P<iy>20\d\d)-(?P<im>\d{1,2})-(?P<id>\d{1,2})|"
     r"(?P<d>\d{1,2})[/-](?P<m>\d{1,2})(?:[/-](?P<y>20\d\d|\d\d))?)\b"
 )
-_YEAR_RE: Final = re.compile(r"\b(?:tahun|in|di|pada|year)\s+(?P<year>20\d\d)\b")
+_YEAR_RE: Final = gated(r"\b(?:tahun|in|di|pada|year)\s+(?P<year>20\d\d)\b")
 _ADDRESS_BEFORE: Final = re.compile(r"\b(?:jalan|jl|jln|gang|gg|street|st)\.?\s*$")
 _SHORT_MONTH_CUE: Final = re.compile(
     r"(?:bulan|in|by|before|awal|akhir|pertengahan|mid|early|late|end of|sebelum|mulai|start)\s*$"
@@ -316,8 +318,24 @@ def _date(m: re.Match[str], today: date, *, expecting: bool) -> tuple[Window, bo
     return recurring(window_for, y or None, today)
 
 
+# Every candidate below needs one of these patterns to match.
+_CANDIDATE_CUES: Final = cues(
+    _QUARTER_RE,
+    _HALF_RE,
+    _MONTH_RE,
+    _DAY_NEXT_MONTH_RE,
+    _RELATIVE_RE,
+    _DATE_RE,
+    _YEAR_RE,
+    _OFFSET_RE,
+    _EVENT_RE,
+)
+
+
 def _candidates(text: str, today: date, *, expecting: bool) -> list[_Found]:
     found: list[_Found] = []
+    if _CANDIDATE_CUES.search(text) is None:
+        return found
 
     def add(m: re.Match[str], result: tuple[Window, bool] | None) -> None:
         if result is not None:
