@@ -3,14 +3,20 @@
 Each turn is what a typical answer writes: the inbound message, one reply, the lead and
 conversation upserts and one score event, for leads that already exist (the common case).
 One batch is one transaction (BEGIN IMMEDIATE ... COMMIT), as the pipeline's writer task runs it.
+CPU is the whole process (the event loop plus aiosqlite's thread, where SQLite itself runs);
+"loop" is the event loop's thread alone. On PostgreSQL the tables go in a schema of their own,
+dropped at the end, so runs do not collide.
 
-    .venv/bin/python bench/storage_turns.py [--url sqlite:///x.db] [--turns 20000]
+    .venv/bin/python bench/storage_turns.py [--url sqlite:///x.db | postgresql://...] [--turns N]
 """
 
 import argparse
 import asyncio
 import tempfile
 import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -101,16 +107,50 @@ async def seed(db: Database, leads: list[LeadRow]) -> None:
 
 async def run(
     db: Database, leads: list[LeadRow], batch: int, total: int, seq: int
-) -> tuple[float, float]:
-    """Write `total` turns in batches of `batch`: (turns/s wall clock, CPU µs per turn)."""
+) -> tuple[float, float, float]:
+    """Write `total` turns in batches of `batch`.
+
+    Returns turns/s (wall clock), CPU µs per turn (process) and CPU µs per turn (loop thread).
+    """
     at = START + timedelta(minutes=seq)
     turns = [make_turn(leads[i % LEADS], seq + 2 * (i // LEADS), at) for i in range(total)]
-    started, cpu = time.perf_counter(), time.process_time()
+    started, cpu, loop = time.perf_counter(), time.process_time(), time.thread_time()
     for offset in range(0, total, batch):
         async with db.transaction() as conn:
             await write_turns(conn, turns[offset : offset + batch])
-    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
-    return total / elapsed, cpu / total * 1e6
+    elapsed = time.perf_counter() - started
+    cpu, loop = time.process_time() - cpu, time.thread_time() - loop
+    return total / elapsed, cpu / total * 1e6, loop / total * 1e6
+
+
+@asynccontextmanager
+async def database(url: str) -> AsyncIterator[Database]:
+    """A migrated database at `url`; on PostgreSQL in a new schema, dropped afterwards."""
+    if not url.startswith("postgres"):
+        db = Database.from_url(url, pool_size=1)
+        try:
+            await upgrade_database(db)
+            yield db
+        finally:
+            await db.dispose()
+        return
+    schema = f"bench_{uuid.uuid4().hex[:12]}"
+    admin = Database.from_url(url, pool_size=1)
+    try:
+        async with admin.transaction() as conn:
+            await conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        db = Database.from_url(
+            url, pool_size=1, connect_args={"server_settings": {"search_path": schema}}
+        )
+        try:
+            await upgrade_database(db)
+            yield db
+        finally:
+            await db.dispose()
+            async with admin.transaction() as conn:
+                await conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+    finally:
+        await admin.dispose()
 
 
 async def main() -> None:
@@ -120,21 +160,20 @@ async def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = args.url or f"sqlite:///{Path(tmp) / 'bench.db'}"
-        db = Database.from_url(url, pool_size=1)
-        try:
-            await upgrade_database(db)
+        async with database(url) as db:
             leads = make_leads()
             await seed(db, leads)
             print(f"write_turns on {db.backend} ({url}), {args.turns} turns per batch size")
-            print(f"{'batch':>6} {'turns/s':>9} {'µs/turn':>8} {'CPU µs/turn':>12}")
+            print(f"{'batch':>6} {'turns/s':>9} {'µs/turn':>8} {'CPU µs/turn':>12} {'loop':>6}")
             seq = 3
             for batch in BATCH_SIZES:
                 total = min(args.turns, 2_000) if batch == 1 else args.turns
-                rate, cpu_per_turn = await run(db, leads, batch, total, seq)
+                rate, cpu_per_turn, loop_per_turn = await run(db, leads, batch, total, seq)
                 seq += 2 * (total // LEADS + 1)
-                print(f"{batch:>6} {rate:>9,.0f} {1e6 / rate:>8.0f} {cpu_per_turn:>12.0f}")
-        finally:
-            await db.dispose()
+                print(
+                    f"{batch:>6} {rate:>9,.0f} {1e6 / rate:>8.0f} {cpu_per_turn:>12.0f}"
+                    f" {loop_per_turn:>6.0f}"
+                )
 
 
 if __name__ == "__main__":

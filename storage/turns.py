@@ -1,20 +1,29 @@
 """The group-commit write path: all writes of many turns, one executemany per table.
 
 The pipeline's single writer task calls `write_turns` with every turn queued since its last
-commit, inside one transaction, and resolves each turn's future after the commit. Per turn the
-statements and parameters are plain dicts against statements built once per dialect: building
-statements per call costs more CPU than SQLite itself (PERF.md section 3).
+commit, inside one transaction, and resolves each turn's future after the commit. The
+statements are compiled to SQL text once per dialect and executed at the driver level on plain
+tuples, their values bound the way the column types would (storage/raw.py): building
+statements per call, or SQLAlchemy's per-value bind processing, costs more CPU than SQLite
+itself (PERF.md section 3).
 """
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, and_, bindparam, case, literal_column, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Dialect,
+    and_,
+    bindparam,
+    case,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql import Executable
 
 from scoring import ScoreEvent
 from storage.models import (
@@ -25,6 +34,16 @@ from storage.models import (
     outbox,
     score_events,
     stage_changes,
+)
+from storage.raw import (
+    Binds,
+    Json,
+    ManyRowInsert,
+    Row,
+    When,
+    compile_sql,
+    executor,
+    json_serializer,
 )
 from storage.rows import (
     ConversationRow,
@@ -81,176 +100,198 @@ class TurnWrite:
     refresh: HandoffRefresh | None = None
 
 
+# Columns each statement sets, in table order: what the old dict parameters held. Columns
+# left out (error_code, decided_by, delivery, ...) stay NULL; ids of the ledgers are rowids.
+_MESSAGE: Final = (
+    "id",
+    "lead_id",
+    "seq",
+    "direction",
+    "channel",
+    "channel_message_id",
+    "text",
+    "choice_id",
+    "choices",
+    "status",
+    "created_at",
+    "status_at",
+)
+_LEAD: Final = (
+    "id",
+    "channel",
+    "channel_user_id",
+    "name",
+    "phone",
+    "email",
+    "company",
+    "language",
+    "stage",
+    "score",
+    "band",
+    "source",
+    "opted_out",
+    "unreachable",
+    "created_at",
+    "updated_at",
+    "last_activity_at",
+)
+_CONVERSATION: Final = (
+    "lead_id",
+    "flow_id",
+    "flow_version",
+    "status",
+    "current_question",
+    "state",
+    "updated_at",
+)
+_SCORE_EVENT: Final = ("lead_id", "at", "rule_id", "reason", "points", "kind", "key")
+_STAGE_CHANGE: Final = ("lead_id", "from_stage", "to_stage", "at", "reason")
+_HANDOFF: Final = ("id", "lead_id", "created_at", "summary", "sdr_id", "status", "due_at")
+_OUTBOX: Final = (
+    "dedup_key",
+    "kind",
+    "channel",
+    "target",
+    "payload",
+    "handoff_id",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "created_at",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class _Statements:
-    inbound: Executable
-    outbound: Executable
-    lead: Executable
-    conversation: Executable
-    score_event: Executable
-    stage_change: Executable
-    handoff: Executable
-    outbox: Executable
-    refresh: Executable
-    release: Executable
+    """The write path's SQL for one dialect, and how its values are bound there."""
+
+    binds: Binds
+    inbound: ManyRowInsert
+    outbound: str
+    lead: str
+    conversation: str
+    score_event: str
+    stage_change: str
+    handoff: ManyRowInsert
+    outbox: str
+    refresh: str
+    release: str
+
+
+def _literal(value: str) -> ColumnElement[str]:
+    # Constants inline, so the driver-level statements bind only the rows' values.
+    return literal_column(f"'{value}'")
 
 
 def _one_of(column: ColumnElement[str], values: tuple[str, ...]) -> ColumnElement[bool]:
     # Inline literals: an expanding IN (a bound list) cannot be used with executemany.
-    return column.in_([literal_column(f"'{value}'") for value in values])
+    return column.in_([_literal(value) for value in values])
 
 
-@cache
-def _statements(dialect: str) -> _Statements:
-    inbound = insert_for(dialect, messages)
-    lead = insert_for(dialect, leads)
+def _compile(dialect: Dialect) -> _Statements:
+    name = dialect.name
+    inbound = insert_for(name, messages)
+    lead = insert_for(name, leads)
     keep_sales_stage = and_(
         _one_of(leads.c.stage, SALES_STAGES),
         _one_of(lead.excluded.stage, QUALIFICATION_STAGES),
     )
-    conversation = insert_for(dialect, conversations)
-    handoff = insert_for(dialect, handoffs)
-    box = insert_for(dialect, outbox)
+    conversation = insert_for(name, conversations)
+    handoff = insert_for(name, handoffs)
+    box = insert_for(name, outbox)
     return _Statements(
+        binds=Binds(dialect),
         # The dedup check itself: a row comes back only for deliveries not seen before.
-        inbound=inbound.on_conflict_do_nothing(
-            index_elements=["channel", "direction", "channel_message_id"]
-        ).returning(messages.c.id),
-        outbound=messages.insert(),
-        lead=lead.on_conflict_do_update(
-            index_elements=["id"],
-            set_={
-                "name": lead.excluded.name,
-                "phone": lead.excluded.phone,
-                "email": lead.excluded.email,
-                "company": lead.excluded.company,
-                "language": lead.excluded.language,
-                "stage": case((keep_sales_stage, leads.c.stage), else_=lead.excluded.stage),
-                "score": lead.excluded.score,
-                "band": lead.excluded.band,
-                "source": lead.excluded.source,
-                "opted_out": lead.excluded.opted_out,
-                "unreachable": lead.excluded.unreachable,
-                "updated_at": lead.excluded.updated_at,
-                "last_activity_at": lead.excluded.last_activity_at,
-            },
+        inbound=ManyRowInsert(
+            dialect,
+            inbound.on_conflict_do_nothing(
+                index_elements=["channel", "direction", "channel_message_id"]
+            ).returning(messages.c.id),
+            _MESSAGE,
         ),
-        conversation=conversation.on_conflict_do_update(
-            index_elements=["lead_id"],
-            set_={
-                "flow_id": conversation.excluded.flow_id,
-                "flow_version": conversation.excluded.flow_version,
-                "status": conversation.excluded.status,
-                "current_question": conversation.excluded.current_question,
-                "state": conversation.excluded.state,
-                "updated_at": conversation.excluded.updated_at,
-            },
-        ),
-        score_event=score_events.insert(),
-        stage_change=stage_changes.insert(),
-        handoff=handoff.on_conflict_do_nothing(index_elements=["lead_id"]).returning(
-            handoffs.c.id
-        ),
-        outbox=box.on_conflict_do_nothing(index_elements=["dedup_key"]),
-        refresh=update(handoffs)
-        .where(handoffs.c.lead_id == bindparam("b_lead"), handoffs.c.status == "open")
-        .values(summary=bindparam("b_summary")),
-        release=update(outbox)
-        .where(
-            outbox.c.kind == "handoff.route",
-            outbox.c.status == "pending",
-            outbox.c.handoff_id.in_(
-                select(handoffs.c.id).where(handoffs.c.lead_id == bindparam("b_lead"))
+        outbound=compile_sql(dialect, messages.insert(), _MESSAGE),
+        lead=compile_sql(
+            dialect,
+            lead.on_conflict_do_update(
+                index_elements=["id"],
+                set_={
+                    "name": lead.excluded.name,
+                    "phone": lead.excluded.phone,
+                    "email": lead.excluded.email,
+                    "company": lead.excluded.company,
+                    "language": lead.excluded.language,
+                    "stage": case((keep_sales_stage, leads.c.stage), else_=lead.excluded.stage),
+                    "score": lead.excluded.score,
+                    "band": lead.excluded.band,
+                    "source": lead.excluded.source,
+                    "opted_out": lead.excluded.opted_out,
+                    "unreachable": lead.excluded.unreachable,
+                    "updated_at": lead.excluded.updated_at,
+                    "last_activity_at": lead.excluded.last_activity_at,
+                },
             ),
-        )
-        .values(next_attempt_at=bindparam("b_at")),
+            _LEAD,
+        ),
+        conversation=compile_sql(
+            dialect,
+            conversation.on_conflict_do_update(
+                index_elements=["lead_id"],
+                set_={
+                    "flow_id": conversation.excluded.flow_id,
+                    "flow_version": conversation.excluded.flow_version,
+                    "status": conversation.excluded.status,
+                    "current_question": conversation.excluded.current_question,
+                    "state": conversation.excluded.state,
+                    "updated_at": conversation.excluded.updated_at,
+                },
+            ),
+            _CONVERSATION,
+        ),
+        score_event=compile_sql(dialect, score_events.insert(), _SCORE_EVENT),
+        stage_change=compile_sql(dialect, stage_changes.insert(), _STAGE_CHANGE),
+        handoff=ManyRowInsert(
+            dialect,
+            handoff.on_conflict_do_nothing(index_elements=["lead_id"]).returning(handoffs.c.id),
+            _HANDOFF,
+        ),
+        outbox=compile_sql(
+            dialect, box.on_conflict_do_nothing(index_elements=["dedup_key"]), _OUTBOX
+        ),
+        refresh=compile_sql(
+            dialect,
+            update(handoffs)
+            .where(
+                handoffs.c.lead_id == bindparam("b_lead"), handoffs.c.status == _literal("open")
+            )
+            .values(summary=bindparam("b_summary")),
+            ("b_summary", "b_lead"),
+        ),
+        release=compile_sql(
+            dialect,
+            update(outbox)
+            .where(
+                outbox.c.kind == _literal("handoff.route"),
+                outbox.c.status == _literal("pending"),
+                outbox.c.handoff_id.in_(
+                    select(handoffs.c.id).where(handoffs.c.lead_id == bindparam("b_lead"))
+                ),
+            )
+            .values(next_attempt_at=bindparam("b_at")),
+            ("b_at", "b_lead"),
+        ),
     )
 
 
-def _message(row: MessageRow) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "lead_id": row.lead_id,
-        "seq": row.seq,
-        "direction": row.direction,
-        "channel": row.channel,
-        "channel_message_id": row.channel_message_id,
-        "text": row.text,
-        "choice_id": row.choice_id,
-        "choices": row.choices,
-        "status": row.status,
-        "created_at": row.created_at,
-        "status_at": row.created_at,
-    }
+_COMPILED: dict[tuple[str, str, object], _Statements] = {}
 
 
-def _lead(row: LeadRow) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "channel": row.channel,
-        "channel_user_id": row.channel_user_id,
-        "name": row.name,
-        "phone": row.phone,
-        "email": row.email,
-        "company": row.company,
-        "language": row.language,
-        "stage": row.stage,
-        "score": row.score,
-        "band": row.band,
-        "source": row.source,
-        "opted_out": row.opted_out,
-        "unreachable": row.unreachable,
-        "created_at": row.created_at,
-        # A turn is the lead's latest change; LeadRow has no separate updated_at.
-        "updated_at": row.last_activity_at,
-        "last_activity_at": row.last_activity_at,
-    }
-
-
-def _conversation(row: ConversationRow) -> dict[str, Any]:
-    return {
-        "lead_id": row.lead_id,
-        "flow_id": row.flow_id,
-        "flow_version": row.flow_version,
-        "status": row.status,
-        "current_question": row.current_question,
-        "state": row.state_json,
-        "updated_at": row.updated_at,
-    }
-
-
-def _score_event(lead_id: str, event: ScoreEvent) -> dict[str, Any]:
-    return {
-        "lead_id": lead_id,
-        "at": event.at,
-        "rule_id": event.rule_id,
-        "reason": event.reason,
-        "points": event.points,
-        "kind": event.kind.value,
-        "key": event.key,
-    }
-
-
-def _stage_change(row: StageChangeRow) -> dict[str, Any]:
-    return {
-        "lead_id": row.lead_id,
-        "from_stage": row.from_stage,
-        "to_stage": row.to_stage,
-        "at": row.at,
-        "reason": row.reason,
-    }
-
-
-def _handoff(row: HandoffRow) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "lead_id": row.lead_id,
-        "created_at": row.created_at,
-        "summary": row.summary,
-        "sdr_id": row.sdr_id,
-        "status": "open",
-        "due_at": row.due_at,
-    }
+def _statements(dialect: Dialect) -> _Statements:
+    # Once per kind of engine, not per engine: tests and tools build many of them.
+    key = (dialect.name, dialect.driver, json_serializer(dialect))
+    found = _COMPILED.get(key)
+    if found is None:
+        found = _COMPILED[key] = _compile(dialect)
+    return found
 
 
 def outbox_params(row: OutboxRow) -> dict[str, Any]:
@@ -269,6 +310,75 @@ def outbox_params(row: OutboxRow) -> dict[str, Any]:
     }
 
 
+def _message(row: MessageRow, when: When, json: Json) -> Row:
+    created_at = when(row.created_at)
+    return (
+        row.id,
+        row.lead_id,
+        row.seq,
+        row.direction,
+        row.channel,
+        row.channel_message_id,
+        row.text,
+        row.choice_id,
+        json(row.choices),
+        row.status,
+        created_at,
+        created_at,  # status_at
+    )
+
+
+def _lead(row: LeadRow, when: When) -> Row:
+    # A turn is the lead's latest change; LeadRow has no separate updated_at.
+    last_activity_at = when(row.last_activity_at)
+    return (
+        row.id,
+        row.channel,
+        row.channel_user_id,
+        row.name,
+        row.phone,
+        row.email,
+        row.company,
+        row.language,
+        row.stage,
+        row.score,
+        row.band,
+        row.source,
+        row.opted_out,
+        row.unreachable,
+        when(row.created_at),
+        last_activity_at,  # updated_at
+        last_activity_at,
+    )
+
+
+def _conversation(row: ConversationRow, when: When) -> Row:
+    return (
+        row.lead_id,
+        row.flow_id,
+        row.flow_version,
+        row.status,
+        row.current_question,
+        row.state_json,
+        when(row.updated_at),
+    )
+
+
+def _outbox(row: OutboxRow, when: When, json: Json) -> Row:
+    return (
+        row.dedup_key,
+        row.kind,
+        row.channel,
+        row.target,
+        json(row.payload),
+        row.handoff_id,
+        "pending",
+        0,
+        when(row.next_attempt_at),
+        when(row.created_at),
+    )
+
+
 async def write_turns(conn: AsyncConnection, turns: Sequence[TurnWrite]) -> set[int]:
     """Write many turns in the caller's transaction with one executemany per table.
 
@@ -279,12 +389,14 @@ async def write_turns(conn: AsyncConnection, turns: Sequence[TurnWrite]) -> set[
     """
     if not turns:
         return set()
-    statements = _statements(conn.dialect.name)
+    statements = _statements(conn.dialect)
+    when, json = statements.binds.when, statements.binds.json
+    run = await executor(conn)
 
-    inbound = [_message(turn.inbound) for turn in turns if turn.inbound is not None]
+    inbound = [_message(turn.inbound, when, json) for turn in turns if turn.inbound is not None]
     duplicates: set[int] = set()
     if inbound:
-        stored = set((await conn.execute(statements.inbound, inbound)).scalars())
+        stored = set(await statements.inbound.returning(run, inbound))
         duplicates = {
             index
             for index, turn in enumerate(turns)
@@ -298,43 +410,64 @@ async def write_turns(conn: AsyncConnection, turns: Sequence[TurnWrite]) -> set[
     # PostgreSQL's "ON CONFLICT DO UPDATE cannot affect a row twice" out of reach.
     last_lead = {turn.lead.id: turn.lead for turn in kept}
     last_conversation = {turn.conversation.lead_id: turn.conversation for turn in kept}
-    await conn.execute(statements.lead, [_lead(row) for row in last_lead.values()])
-    await conn.execute(
-        statements.conversation, [_conversation(row) for row in last_conversation.values()]
+    await run.many(statements.lead, [_lead(row, when) for row in last_lead.values()])
+    await run.many(
+        statements.conversation,
+        [_conversation(row, when) for row in last_conversation.values()],
     )
-
-    outbound = [_message(row) for turn in kept for row in turn.outbound]
-    if outbound:
-        await conn.execute(statements.outbound, outbound)
-    events = [_score_event(turn.lead.id, event) for turn in kept for event in turn.score_events]
-    if events:
-        await conn.execute(statements.score_event, events)
-    changes = [_stage_change(turn.stage_change) for turn in kept if turn.stage_change]
-    if changes:
-        await conn.execute(statements.stage_change, changes)
+    await run.many(
+        statements.outbound,
+        [_message(row, when, json) for turn in kept for row in turn.outbound],
+    )
+    await run.many(
+        statements.score_event,
+        [
+            (turn.lead.id, when(e.at), e.rule_id, e.reason, e.points, e.kind.value, e.key)
+            for turn in kept
+            for e in turn.score_events
+        ],
+    )
+    await run.many(
+        statements.stage_change,
+        [
+            (c.lead_id, c.from_stage, c.to_stage, when(c.at), c.reason)
+            for c in (turn.stage_change for turn in kept)
+            if c is not None
+        ],
+    )
 
     new_handoffs = [turn.handoff for turn in kept if turn.handoff is not None]
     refused: set[str] = set()
     if new_handoffs:
-        created = set(
-            (await conn.execute(statements.handoff, [_handoff(h) for h in new_handoffs])).scalars()
-        )
+        rows = [
+            (
+                h.id,
+                h.lead_id,
+                when(h.created_at),
+                json(h.summary),
+                h.sdr_id,
+                "open",
+                when(h.due_at),
+            )
+            for h in new_handoffs
+        ]
+        created = set(await statements.handoff.returning(run, rows))
         # The lead already had a handoff: its notifications were enqueued with that one.
         refused = {h.id for h in new_handoffs if h.id not in created}
-    box = [
-        outbox_params(row)
-        for turn in kept
-        for row in turn.outbox
-        if row.handoff_id is None or row.handoff_id not in refused
-    ]
-    if box:
-        await conn.execute(statements.outbox, box)
+    await run.many(
+        statements.outbox,
+        [
+            _outbox(row, when, json)
+            for turn in kept
+            for row in turn.outbox
+            if row.handoff_id is None or row.handoff_id not in refused
+        ],
+    )
     refreshes = [turn.refresh for turn in kept if turn.refresh is not None]
     if refreshes:
-        await conn.execute(
-            statements.refresh, [{"b_lead": r.lead_id, "b_summary": r.summary} for r in refreshes]
+        await run.many(statements.refresh, [(json(r.summary), r.lead_id) for r in refreshes])
+        await run.many(
+            statements.release,
+            [(when(r.release_at), r.lead_id) for r in refreshes if r.release_at],
         )
-        releases = [{"b_lead": r.lead_id, "b_at": r.release_at} for r in refreshes if r.release_at]
-        if releases:
-            await conn.execute(statements.release, releases)
     return duplicates
