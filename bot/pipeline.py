@@ -98,6 +98,9 @@ class Pipeline:
         self._locks = KeyedLocks()
         self._hot: OrderedDict[str, LeadSession] = OrderedDict()
         self.on_handoff: Callable[[], None] = lambda: None  # wakes the outbox worker
+        # False when no channel can reach an SDR (the embedded default): the admin inbox is
+        # then the only place a handoff goes, and there is nothing to route.
+        self.route_handoffs = True
 
     def _flow_for(self, state: ConversationState) -> Flow:
         # A conversation stays on the flow version it started with.
@@ -285,16 +288,20 @@ class Pipeline:
             # conversation a few minutes so the SDR gets the whole picture at once.
             due = now if state.status != "active" else now + HANDOFF_GRACE
             outbox = (
-                OutboxRow(
-                    dedup_key=f"handoff:{handoff.id}:route",
-                    kind="handoff.route",
-                    channel="",
-                    target="",
-                    payload={},
-                    handoff_id=handoff.id,
-                    next_attempt_at=due,
-                    created_at=now,
-                ),
+                ()
+                if not self.route_handoffs
+                else (
+                    OutboxRow(
+                        dedup_key=f"handoff:{handoff.id}:route",
+                        kind="handoff.route",
+                        channel="",
+                        target="",
+                        payload={},
+                        handoff_id=handoff.id,
+                        next_attempt_at=due,
+                        created_at=now,
+                    ),
+                )
             )
         elif session.state.stage is Stage.SQL and (
             result.slot_changes or state.status != session.state.status

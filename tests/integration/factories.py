@@ -36,7 +36,7 @@ def make_lead(
     return LeadRow(
         id=lead_id,
         channel=channel,
-        channel_user_id=user or f"user-{lead_id[:8]}",
+        channel_user_id=user or f"user-{lead_id[-12:]}",
         name=name,
         phone="+6281234567890",
         email="budi@example.co.id",
