@@ -18,7 +18,6 @@ import hmac
 import logging
 import re
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Final
@@ -39,6 +38,7 @@ from bot.channels.telegram_events import (
     to_event,
     update_from_dict,
 )
+from bot.dedup import RecentKeys
 from bot.errors import BadPayload, ForgedRequest
 
 logger = logging.getLogger(__name__)
@@ -62,12 +62,8 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class SeenUpdates:
-    """update_ids seen recently, forgotten after `ttl` or beyond `max_entries`.
-
-    In-process only: the database's unique (channel, message_id) is the guarantee across
-    workers and restarts; this spares it Telegram's retries.
-    """
+class SeenUpdates(RecentKeys[int]):
+    """update_ids seen recently (ids are not monotonic after a quiet week: no high-water mark)."""
 
     def __init__(
         self,
@@ -76,29 +72,7 @@ class SeenUpdates:
         max_entries: int = DEDUP_MAX,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._ttl = ttl.total_seconds()
-        self._max = max_entries
-        self._monotonic = monotonic
-        self._expiry: OrderedDict[int, float] = OrderedDict()  # insertion order = expiry order
-
-    def __len__(self) -> int:
-        return len(self._expiry)
-
-    def claim(self, update_id: int) -> bool:
-        """True the first time an id is seen within the TTL, False for a repeat."""
-        now = self._monotonic()
-        while self._expiry and next(iter(self._expiry.values())) <= now:
-            self._expiry.popitem(last=False)
-        if update_id in self._expiry:
-            return False
-        self._expiry[update_id] = now + self._ttl
-        if len(self._expiry) > self._max:
-            self._expiry.popitem(last=False)
-        return True
-
-    def release(self, update_id: int) -> None:
-        """Forget an id whose processing failed, so Telegram's retry is accepted."""
-        self._expiry.pop(update_id, None)
+        super().__init__(ttl=ttl, max_entries=max_entries, monotonic=monotonic)
 
 
 def telegram_routes(

@@ -13,7 +13,6 @@ responses by the error middleware in `bot/web.py`, like every other route's.
 import hmac
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Final
@@ -28,6 +27,7 @@ from bot.channels.whatsapp import (
     to_events,
     verify_signature,
 )
+from bot.dedup import RecentKeys
 
 logger = logging.getLogger(__name__)
 
@@ -41,12 +41,8 @@ DEDUP_MAX: Final = 200_000
 Handle = Callable[[list[WaEvent]], Awaitable[None]]
 
 
-class WamidDedup:
-    """Keys seen recently, forgotten after `ttl` or when more than `max_entries` are held.
-
-    In-process only: the database's unique (channel, message_id) is the real guarantee
-    across workers and restarts; this spares it the bulk of Meta's retries.
-    """
+class WamidDedup(RecentKeys[str]):
+    """wamids (and wamid+status) seen recently; Meta retries for days."""
 
     def __init__(
         self,
@@ -55,29 +51,7 @@ class WamidDedup:
         max_entries: int = DEDUP_MAX,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._ttl = ttl.total_seconds()
-        self._max = max_entries
-        self._monotonic = monotonic
-        self._expiry: OrderedDict[str, float] = OrderedDict()  # insertion order = expiry order
-
-    def __len__(self) -> int:
-        return len(self._expiry)
-
-    def claim(self, key: str) -> bool:
-        """True the first time a key is seen within the TTL, False for a repeat."""
-        now = self._monotonic()
-        while self._expiry and next(iter(self._expiry.values())) <= now:
-            self._expiry.popitem(last=False)
-        if key in self._expiry:
-            return False
-        self._expiry[key] = now + self._ttl
-        if len(self._expiry) > self._max:
-            self._expiry.popitem(last=False)
-        return True
-
-    def release(self, key: str) -> None:
-        """Forget a key whose processing failed, so Meta's retry is accepted."""
-        self._expiry.pop(key, None)
+        super().__init__(ttl=ttl, max_entries=max_entries, monotonic=monotonic)
 
 
 def dedup_key(event: WaEvent) -> str | None:
