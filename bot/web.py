@@ -40,3 +40,18 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
     elapsed = (time.perf_counter() - started) * 1000
     logger.debug("%s %s -> %s in %.1f ms", request.method, request.path, response.status, elapsed)
     return response
+
+
+async def read_body(request: web.Request, max_body: int) -> bytes:
+    """The raw body, refusing more than `max_body` bytes without reading them all."""
+    declared = request.content_length
+    if declared is not None and declared > max_body:
+        raise web.HTTPRequestEntityTooLarge(max_size=max_body, actual_size=declared)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > max_body:
+            raise web.HTTPRequestEntityTooLarge(max_size=max_body, actual_size=size)
+        chunks.append(chunk)
+    return b"".join(chunks)

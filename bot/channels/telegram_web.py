@@ -40,6 +40,7 @@ from bot.channels.telegram_events import (
 )
 from bot.dedup import RecentKeys
 from bot.errors import BadPayload, ForgedRequest
+from bot.web import read_body
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +105,7 @@ def telegram_routes(
         if given is None or not hmac.compare_digest(given.encode(), expected):
             reason = "missing" if given is None else "wrong"
             raise ForgedRequest(f"telegram: {reason} {SECRET_HEADER}", status=403)
-        raw = await _read_body(request, max_body)
+        raw = await read_body(request, max_body)
         event = to_event(parse_update(raw, bot), received_at=clock())
         if not dedup.claim(event.update_id):
             logger.info("telegram update %d is a repeat; acknowledged", event.update_id)
@@ -136,21 +137,6 @@ def describe(event: TelegramEvent) -> str:
     if isinstance(event, Unblocked):
         return "unblocked"
     return f"ignored ({event.reason})"
-
-
-async def _read_body(request: web.Request, max_body: int) -> bytes:
-    """The raw body, refusing more than `max_body` bytes without reading them all."""
-    declared = request.content_length
-    if declared is not None and declared > max_body:
-        raise web.HTTPRequestEntityTooLarge(max_size=max_body, actual_size=declared)
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.content.iter_chunked(64 * 1024):
-        size += len(chunk)
-        if size > max_body:
-            raise web.HTTPRequestEntityTooLarge(max_size=max_body, actual_size=size)
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 # --- setWebhook -----------------------------------------------------------------------------

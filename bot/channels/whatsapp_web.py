@@ -28,6 +28,7 @@ from bot.channels.whatsapp import (
     verify_signature,
 )
 from bot.dedup import RecentKeys
+from bot.web import read_body
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +101,7 @@ def whatsapp_routes(
 
     async def receive(request: web.Request) -> web.Response:
         started = time.perf_counter()
-        raw = await _read_body(request, max_body)
+        raw = await read_body(request, max_body)
         verify_signature(raw, request.headers.get("X-Hub-Signature-256"), app_secret)
         events = to_events(parse_envelope(raw))
         fresh: list[WaEvent] = []
@@ -128,18 +129,3 @@ def whatsapp_routes(
 
     router.add_get(path, verify)
     router.add_post(path, receive)
-
-
-async def _read_body(request: web.Request, max_body: int) -> bytes:
-    """The raw body, refusing more than `max_body` bytes without reading them all."""
-    declared = request.content_length
-    if declared is not None and declared > max_body:
-        raise web.HTTPRequestEntityTooLarge(max_size=max_body, actual_size=declared)
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.content.iter_chunked(64 * 1024):
-        size += len(chunk)
-        if size > max_body:
-            raise web.HTTPRequestEntityTooLarge(max_size=max_body, actual_size=size)
-        chunks.append(chunk)
-    return b"".join(chunks)
