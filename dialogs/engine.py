@@ -15,7 +15,14 @@ from dialogs.language import detect_language, language_from_hint
 from dialogs.messages import Choice, InboundMessage, OutboundMessage
 from dialogs.questions import Answer, answer, prompt
 from dialogs.slots import Intent
-from dialogs.state import ConversationState, LedgerEntry, Pending, SlotChange, SlotValue
+from dialogs.state import (
+    ConversationState,
+    LedgerEntry,
+    Pending,
+    SlotChange,
+    SlotValue,
+    trusted,
+)
 from scoring import (
     Attribute,
     Engagement,
@@ -116,7 +123,8 @@ class _Turn:
             self.events.append(event)
 
     def state(self) -> ConversationState:
-        return ConversationState.model_construct(**self.fields)
+        # every field is here (a copy of the old state's) and every value validated already
+        return trusted(ConversationState, dict(self.fields))
 
     def attributes(self) -> dict[str, Attribute]:
         """Fit-rule attributes of the slots as they are now (cached until a slot changes)."""

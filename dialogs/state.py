@@ -1,7 +1,7 @@
 """ConversationState: everything the engine knows about one conversation, persisted as JSON."""
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -14,6 +14,25 @@ ConversationStatus = Literal["new", "active", "completed", "opted_out", "erased"
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+M = TypeVar("M", bound=_Frozen)
+
+
+def trusted(cls: type[M], values: dict[str, Any]) -> M:
+    """`cls.model_construct(**values)` for values already validated that name every field.
+
+    The engine builds a state and a ledger entry or two on every message from values that
+    are validated models or typed dataclass fields already; model_construct walks every field
+    in Python (~6 µs for a state), this sets what it would set (~1 µs). Only for these models:
+    no aliases, no private attributes, no post-init, extra forbidden (checked below).
+    """
+    model = cls.__new__(cls)
+    object.__setattr__(model, "__dict__", values)
+    object.__setattr__(model, "__pydantic_fields_set__", set(values))
+    object.__setattr__(model, "__pydantic_extra__", None)
+    object.__setattr__(model, "__pydantic_private__", None)
+    return model
 
 
 class SlotValue(_Frozen):
@@ -56,13 +75,17 @@ class LedgerEntry(_Frozen):
 
     @classmethod
     def of(cls, event: ScoreEvent) -> "LedgerEntry":
-        return cls(
-            at=event.at,
-            rule_id=event.rule_id,
-            reason=event.reason,
-            points=event.points,
-            kind=event.kind,
-            key=event.key,
+        # a ScoreEvent's fields are typed as these are: nothing to validate
+        return trusted(
+            cls,
+            {
+                "at": event.at,
+                "rule_id": event.rule_id,
+                "reason": event.reason,
+                "points": event.points,
+                "kind": event.kind,
+                "key": event.key,
+            },
         )
 
     def event(self) -> ScoreEvent:
@@ -93,3 +116,18 @@ class ConversationState(_Frozen):
 
     def events(self) -> list[ScoreEvent]:
         return [entry.event() for entry in self.ledger]
+
+
+def _check_trusted(*models: type[_Frozen]) -> None:
+    # what `trusted` relies on; a change to these models must revisit it
+    for model in models:
+        fields = model.model_fields.values()
+        if (
+            model.__pydantic_post_init__
+            or model.__private_attributes__
+            or any(f.alias is not None or f.validation_alias is not None for f in fields)
+        ):
+            raise TypeError(f"{model.__name__} cannot be built by `trusted`")
+
+
+_check_trusted(LedgerEntry, ConversationState)

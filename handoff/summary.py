@@ -45,11 +45,20 @@ def build_summary(
     """Contact, company and fit, BANT in the prospect's words, pains, history, score, next step."""
     language = "en"  # SDRs read English summaries; the prospect's own words stay as written
 
+    described: dict[str, str | None] = {}
+
     def value(slot: str) -> str | None:
+        # each slot described once (fit and BANT share authority): summaries are rebuilt on
+        # every turn that changes an open handoff's lead
+        if slot in described:
+            return described[slot]
         found = state.slots.get(slot)
         if found is None or found.status != "filled" or found.value is None:
-            return None
-        return describe_value(slot, found.value, language, flow.question_for_slot(slot))
+            text = None
+        else:
+            text = describe_value(slot, found.value, language, flow.question_for_slot(slot))
+        described[slot] = text
+        return text
 
     def text(slot: str) -> str | None:
         found = state.slots.get(slot)
