@@ -107,14 +107,20 @@ class _Turn:
     def fill(
         self, slot: str, value: Any, raw: str, question_id: str | None, *, unknown: bool = False
     ) -> None:
-        new = SlotValue(
-            value=value,
-            raw=raw,
-            status="unknown" if unknown else "filled",
-            question_id=question_id,
-            at=self.now,
+        # typed values from the engine itself (raw text, the step's `now`): nothing to validate
+        new = trusted(
+            SlotValue,
+            {
+                "value": value,
+                "raw": raw,
+                "status": "unknown" if unknown else "filled",
+                "question_id": question_id,
+                "at": self.now,
+            },
         )
-        self.changes.append(SlotChange(slot=slot, old=self.slots.get(slot), new=new))
+        self.changes.append(
+            trusted(SlotChange, {"slot": slot, "old": self.slots.get(slot), "new": new})
+        )
         self.slots[slot] = new
 
     def engage(self, rule: Engagement) -> None:

@@ -130,4 +130,4 @@ def _check_trusted(*models: type[_Frozen]) -> None:
             raise TypeError(f"{model.__name__} cannot be built by `trusted`")
 
 
-_check_trusted(LedgerEntry, ConversationState)
+_check_trusted(SlotValue, SlotChange, LedgerEntry, ConversationState)
