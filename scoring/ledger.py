@@ -1,9 +1,10 @@
 """The score, derived from the ledger: fit in full, engagement decayed, clamped to 0..100."""
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol, TypeVar
+from typing import Final, Protocol, TypeVar
 
 from scoring.bands import Band, BandThresholds, band_of
 from scoring.decay import decayed
@@ -133,13 +134,24 @@ def _worth(event: Entry, now: datetime, half_life: timedelta) -> float:
     return worth
 
 
+_ZERO: Final = timedelta(0)
+
+
 def score(events: Iterable[Entry], now: datetime, policy: ScorePolicy = ScorePolicy()) -> Score:
     """Fit points count in full; engagement points halve every half-life; clamp to 0..100."""
     live = live_events(events)
     half_life = policy.half_life
+    decays = half_life > _ZERO
     total = float(policy.base)
-    # the same additions in the same order as the explanation's lines: the same float
+    # The same additions in the same order as the explanation's lines (`_worth`), so the
+    # same float; scoring.decay.decayed inlined (every message scores every live event).
+    engagement = EventKind.ENGAGEMENT
     for event in live:
-        total += _worth(event, now, half_life)
+        worth = float(event.points)
+        if event.kind is engagement and decays:
+            age = now - event.at
+            if age > _ZERO:
+                worth = worth * math.exp2(-(age / half_life))
+        total += worth
     value = max(MIN_SCORE, min(MAX_SCORE, round(total)))
     return Score(value, band_of(value, policy.thresholds), live=live, now=now, policy=policy)
