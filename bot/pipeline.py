@@ -190,7 +190,9 @@ class Pipeline:
             session.recent.append(inbound.message_id)
             if result.erase:
                 await self._erase(session, now)
-            if handoff_id is not None:
+            if turn.outbox:
+                # only a routing row gives the outbox worker something to do; with no channel
+                # to an SDR (route_handoffs False) a wake-up was a claim query for nothing
                 self.on_handoff()
             return Outcome(
                 lead_id=session.id,
