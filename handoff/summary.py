@@ -56,7 +56,10 @@ def build_summary(
         if found is None or found.status != "filled" or found.value is None:
             text = None
         else:
-            text = describe_value(slot, found.value, language, flow.question_for_slot(slot))
+            # only a plain string value (an option id) is looked up among the question's
+            # options; the lookup scans every question of the flow
+            question = flow.question_for_slot(slot) if isinstance(found.value, str) else None
+            text = describe_value(slot, found.value, language, question)
         described[slot] = text
         return text
 

@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from typing import Final, Protocol, TypeVar
 
 from scoring.bands import Band, BandThresholds, band_of
-from scoring.decay import decayed
 from scoring.events import EventKind
 
 
@@ -62,7 +61,7 @@ class Score:
     a ScoreLine for every live event (~6% of a turn's CPU before).
     """
 
-    __slots__ = ("_lines", "_live", "_now", "_policy", "band", "value")
+    __slots__ = ("_lines", "_live", "_worths", "band", "value")
 
     def __init__(
         self,
@@ -71,30 +70,21 @@ class Score:
         lines: tuple[ScoreLine, ...] | None = None,
         *,
         live: Sequence[Entry] = (),
-        now: datetime | None = None,
-        policy: "ScorePolicy | None" = None,
+        worths: Sequence[float] = (),
     ) -> None:
         self.value = value
         self.band = band
         self._lines = lines
-        self._live, self._now, self._policy = live, now, policy
+        # without `lines`: the live events and what each is worth now, as score() summed them
+        self._live, self._worths = live, worths
 
     @property
     def lines(self) -> tuple[ScoreLine, ...]:
         """One line per live event, in the order they happened."""
         if self._lines is None:
-            policy = self._policy or ScorePolicy()
-            now = self._now
             self._lines = tuple(
-                ScoreLine(
-                    event.rule_id,
-                    event.reason,
-                    event.points,
-                    _worth(event, now, policy.half_life) if now is not None else event.points,
-                    event.kind,
-                    event.at,
-                )
-                for event in self._live
+                ScoreLine(event.rule_id, event.reason, event.points, worth, event.kind, event.at)
+                for event, worth in zip(self._live, self._worths, strict=True)
             )
         return self._lines
 
@@ -111,8 +101,12 @@ class Score:
 
     def explain(self) -> list[str]:
         """Readable reasons, biggest effect first."""
-        ordered = sorted(self.lines, key=lambda line: -abs(line.worth))
-        return [f"{line.worth:+.0f} {line.reason}" for line in ordered if round(line.worth)]
+        if self._lines is not None:
+            pairs = [(line.worth, line.reason) for line in self._lines]
+        else:  # the same pairs in the same order, without building the lines
+            pairs = [(w, e.reason) for e, w in zip(self._live, self._worths, strict=True)]
+        ordered = sorted(pairs, key=lambda pair: -abs(pair[0]))
+        return [f"{worth:+.0f} {reason}" for worth, reason in ordered if round(worth)]
 
 
 def live_events(events: Iterable[E]) -> list[E]:
@@ -127,13 +121,6 @@ def live_events(events: Iterable[E]) -> list[E]:
     return sorted([*unkeyed, *latest.values()], key=lambda e: e.at)
 
 
-def _worth(event: Entry, now: datetime, half_life: timedelta) -> float:
-    worth = float(event.points)
-    if event.kind is EventKind.ENGAGEMENT:
-        worth = decayed(worth, now - event.at, half_life)
-    return worth
-
-
 _ZERO: Final = timedelta(0)
 
 
@@ -143,15 +130,17 @@ def score(events: Iterable[Entry], now: datetime, policy: ScorePolicy = ScorePol
     half_life = policy.half_life
     decays = half_life > _ZERO
     total = float(policy.base)
-    # The same additions in the same order as the explanation's lines (`_worth`), so the
-    # same float; scoring.decay.decayed inlined (every message scores every live event).
+    # scoring.decay.decayed inlined, the same arithmetic (every message scores every live
+    # event); the worths are kept for the explanation, which only summaries and consoles read.
     engagement = EventKind.ENGAGEMENT
+    worths: list[float] = []
     for event in live:
         worth = float(event.points)
         if event.kind is engagement and decays:
             age = now - event.at
             if age > _ZERO:
                 worth = worth * math.exp2(-(age / half_life))
+        worths.append(worth)
         total += worth
     value = max(MIN_SCORE, min(MAX_SCORE, round(total)))
-    return Score(value, band_of(value, policy.thresholds), live=live, now=now, policy=policy)
+    return Score(value, band_of(value, policy.thresholds), live=live, worths=worths)
