@@ -112,8 +112,10 @@ class Pipeline:
         if session is not None:
             self._hot.move_to_end(key)
             return session
-        async with self._db.connection() as conn:
-            loaded = await load_conversation(conn, channel, user)
+        # Read in the single writer's next transaction rather than on a connection of its
+        # own: it shares that batch's BEGIN/COMMIT instead of a pool checkout, a BEGIN and a
+        # ROLLBACK (each a hop to the aiosqlite thread), and sees every committed turn.
+        loaded = await self._committer.run(lambda conn: load_conversation(conn, channel, user))
         if loaded is None:
             session = LeadSession(
                 id=new_id(),
