@@ -46,6 +46,7 @@ SCRIPT = [
     ("", "phone"),
     ("0812-3456-7890", None),
 ]
+OPEN_LOOP_PROSPECTS = 100
 BARE = """
 import orjson, sys
 from aiohttp import web
@@ -166,9 +167,15 @@ async def open_loop(url: str, seconds: float, rate: float, tag: str) -> list[flo
 
         total = int(seconds * rate)
         begin = time.perf_counter()
+        block = OPEN_LOOP_PROSPECTS * len(SCRIPT)
         for n in range(total):
-            # each prospect's messages go out one per 11 sends, so they never overlap
-            session, i = f"{tag}{n // len(SCRIPT)}", n % len(SCRIPT)
+            # OPEN_LOOP_PROSPECTS prospects take turns, so one prospect's next message comes
+            # that many sends later (100 ms at 1,000/s), as a person answers after reading the
+            # reply. (Sending a prospect's 11 messages back to back, 1 ms apart, measured 11
+            # commits chained by the per-lead lock rather than one message's latency.)
+            k = n % block
+            session = f"{tag}{n // block * OPEN_LOOP_PROSPECTS + k % OPEN_LOOP_PROSPECTS}"
+            i = k // OPEN_LOOP_PROSPECTS
             delay = begin + n / rate - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
