@@ -55,8 +55,17 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def build_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> web.Application:
-    """The whole service as one aiohttp application; nothing starts until it runs."""
+def build_app(
+    settings: Settings,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    tune_gc: bool = False,
+) -> web.Application:
+    """The whole service as one aiohttp application; nothing starts until it runs.
+
+    `tune_gc` freezes start-up objects and raises the young-generation threshold once the
+    app has started (`qualibot serve` sets it; tests leave the interpreter alone).
+    """
     from bot.admin.routes import admin_routes
     from bot.channels.webchat import webchat_routes
 
@@ -102,15 +111,16 @@ def build_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now) ->
         )
         app[PIPELINE].on_handoff = worker.wake.set
         app[PIPELINE].route_handoffs = bool(notifiers)
-        # Everything built so far (flow, compiled patterns, tables) lives as long as the
-        # process: keep it out of the collector's way, so full collections stay short and
-        # do not land in p99 (PERF.md: a full collection with many objects costs tens of ms).
-        gc.freeze()
-        # A turn allocates a few hundred short-lived containers (models, dicts, rows), nearly
-        # all freed by reference counting: at the default 700 the collector ran a young
-        # collection every couple of messages (~5% of the CPU of a turn in the pipeline bench,
-        # 28 -> 11 µs per message with 10,000). Older generations keep their default ratios.
-        gc.set_threshold(10_000, 10, 10)
+        if tune_gc:  # process-wide settings: only for the process that serves
+            # Everything built so far (flow, compiled patterns, tables) lives as long as the
+            # process: keep it out of the collector's way, so full collections stay short and
+            # do not land in p99 (PERF.md: a full collection with many objects costs tens of ms).
+            gc.freeze()
+            # A turn allocates a few hundred short-lived containers (models, dicts, rows), nearly
+            # all freed by reference counting: at the default 700 the collector ran a young
+            # collection every couple of messages (~5% of the CPU of a turn in the pipeline bench,
+            # 28 -> 11 µs per message with 10,000). Older generations keep their default ratios.
+            gc.set_threshold(10_000, 10, 10)
         app[WORKER] = worker
         tasks = [
             asyncio.create_task(worker.run_forever(), name="outbox-worker"),

@@ -87,7 +87,7 @@ def _serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     setup_logging()
     try:
-        app = build_app(settings)
+        app = build_app(settings, tune_gc=True)
     except FlowErrors as e:
         print(e, file=sys.stderr)
         return 2
