@@ -12,13 +12,14 @@ import hashlib
 import hmac
 import itertools
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any, Final, Literal, Self
+from typing import Any, Final, Literal
 
 import aiohttp
 import orjson
 from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
+
+from tests.fakes.server import LocalServer
 
 AppClient = TestClient[web.Request, web.Application]
 Json = dict[str, Any]
@@ -194,7 +195,7 @@ def check_send_body(body: Json, *, templates: frozenset[str] = DEFAULT_TEMPLATES
 
 
 @dataclass
-class FakeGraph:
+class FakeGraph(LocalServer):
     """The send endpoint of one phone number; bind with `start()`, stop with `close()`."""
 
     access_token: str = DEFAULT_TOKEN
@@ -205,7 +206,6 @@ class FakeGraph:
     rejected: list[tuple[Json, Json]] = field(default_factory=list)  # (body, error answer)
     read: list[str] = field(default_factory=list)  # wamids marked as read
     failures: dict[str, list[Failure]] = field(default_factory=dict)  # kind -> queue
-    _server: TestServer | None = None
     _next_id: int = 0
 
     def app(self) -> web.Application:
@@ -213,31 +213,14 @@ class FakeGraph:
         app.router.add_post("/{version}/{phone_number_id}/messages", self._messages)
         return app
 
-    async def start(self) -> str:
-        """Serve on 127.0.0.1, port 0; return the base URL including the version."""
-        self._server = TestServer(self.app(), host="127.0.0.1")
-        await self._server.start_server()
-        return self.base_url
-
-    async def close(self) -> None:
-        if self._server is not None:
-            await self._server.close()
-            self._server = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.close()
-
     @property
     def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("FakeGraph is not started")
-        return str(self._server.make_url(f"/{self.version}"))
+        """Base URL including the version (QUALIBOT_WHATSAPP__GRAPH_URL)."""
+        return self.url(f"/{self.version}")
+
+    @property
+    def root_url(self) -> str:
+        return self.base_url
 
     def fail(self, failure: Failure, *, kind: Kind = "any", times: int = 1) -> None:
         """Answer the next `times` requests of `kind` with this failure instead."""

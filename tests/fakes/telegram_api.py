@@ -20,12 +20,13 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any, Final, Self
+from typing import Any, Final
 
 import orjson
 from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
+
+from tests.fakes.server import LocalServer
 
 AppClient = TestClient[web.Request, web.Application]
 Json = dict[str, Any]
@@ -98,7 +99,7 @@ class Call:
 
 
 @dataclass
-class FakeTelegram:
+class FakeTelegram(LocalServer):
     """One bot's Bot API; bind with `start()` (port 0), stop with `close()`."""
 
     token: str = DEFAULT_TOKEN
@@ -114,7 +115,6 @@ class FakeTelegram:
     # Called after every answered-OK call with (method lower-cased, params, result): the
     # benchmark uses it to see replies arrive without scanning `calls`.
     on_call: Callable[[str, Json, Any], None] | None = None
-    _server: TestServer | None = None
     _message_ids: "itertools.count[int]" = field(default_factory=lambda: itertools.count(1))
     _update_ids: "itertools.count[int]" = field(default_factory=lambda: itertools.count(700_000))
     _arrived: asyncio.Event = field(default_factory=asyncio.Event)
@@ -126,32 +126,14 @@ class FakeTelegram:
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         return app
 
-    async def start(self) -> str:
-        """Serve on 127.0.0.1, port 0; return `api_url`."""
-        self._server = TestServer(self.app(), host="127.0.0.1")
-        await self._server.start_server()
-        return self.api_url
-
-    async def close(self) -> None:
-        if self._server is not None:
-            await self._server.close()
-            self._server = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.close()
-
     @property
     def api_url(self) -> str:
         """Base URL for `Bot(token, base_url=...)`: PTB appends the token itself."""
-        if self._server is None:
-            raise RuntimeError("FakeTelegram is not started")
-        return str(self._server.make_url("/bot"))
+        return self.url("/bot")
+
+    @property
+    def root_url(self) -> str:
+        return self.api_url
 
     # --- scripting and inspection -----------------------------------------------------------
 
