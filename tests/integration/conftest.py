@@ -124,6 +124,17 @@ async def db(migrated: str) -> AsyncIterator[Database]:
         await database.dispose()
 
 
+@pytest.fixture
+async def postgres_db(postgres_schema: str) -> AsyncIterator[Database]:
+    """PostgreSQL alone, migrated and empty: for behaviour SQLite cannot have."""
+    database = _postgres(postgres_schema)
+    await _empty(database)
+    try:
+        yield database
+    finally:
+        await database.dispose()
+
+
 @pytest.fixture(params=BACKENDS)
 async def fresh_db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
     """A database migrated from nothing for this test alone (migration tests change it)."""

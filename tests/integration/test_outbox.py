@@ -64,9 +64,10 @@ async def test_claims_respect_the_limit(db: Database) -> None:
     assert {item.id for item in first}.isdisjoint({item.id for item in rest})
 
 
-async def test_two_workers_claim_disjoint_rows_at_the_same_time(db: Database) -> None:
-    if db.backend == "sqlite":
-        pytest.skip("SQLite has one writer at a time: claims cannot overlap")
+# SQLite has one writer at a time, so its claims cannot overlap: PostgreSQL alone.
+@pytest.mark.postgres
+async def test_two_workers_claim_disjoint_rows_at_the_same_time(postgres_db: Database) -> None:
+    db = postgres_db
     async with db.transaction() as conn:
         await enqueue(conn, [make_outbox() for _ in range(4)])
 
