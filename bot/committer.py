@@ -1,9 +1,10 @@
 """Group commit: one writer task commits many turns per transaction, then answers each caller.
 
-SQLAlchemy's async layer costs ~0.5 ms of CPU per transaction (PERF.md); sharing one
-transaction among every turn that arrived meanwhile is what lets one process take thousands
-of messages a second. One turn's writes are never split, and nobody is answered before the
-transaction holding their writes has committed.
+A transaction costs far more CPU than a turn's rows (PERF.md); sharing one among every turn
+that arrived meanwhile is what lets one process take thousands of messages a second. One
+turn's writes are never split, and nobody is answered before the transaction holding their
+writes has committed. On a SQLite file the turns (and new prospects' loads) go to the
+SqliteWriter, one thread hop per batch; other work (`run`) and PostgreSQL use SQLAlchemy.
 """
 
 import asyncio
@@ -15,21 +16,45 @@ from typing import Any, Final
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.conversations import LoadedConversation, load_conversation
 from storage.database import Database
+from storage.sqlite_writer import Load, SqliteWriter, Written
 from storage.turns import TurnWrite, write_turns
 
 logger = logging.getLogger(__name__)
 MAX_BATCH: Final = 256
 Job = Callable[[AsyncConnection], Awaitable[Any]]
+Waiting = list[tuple[Any, "asyncio.Future[Any]"]]
 
 
 @dataclass(slots=True)
-class _Pending:
+class _Batch:
+    loads: list[tuple[Load, "asyncio.Future[LoadedConversation | None]"]] = field(
+        default_factory=list
+    )
     turns: list[tuple[TurnWrite, "asyncio.Future[bool]"]] = field(default_factory=list)
     jobs: list[tuple[Job, "asyncio.Future[Any]"]] = field(default_factory=list)
 
     def __len__(self) -> int:
-        return len(self.turns) + len(self.jobs)
+        return len(self.loads) + len(self.turns) + len(self.jobs)
+
+    def take(self) -> "_Batch":
+        """Up to MAX_BATCH of each kind, removed from this one."""
+        taken = _Batch(self.loads[:MAX_BATCH], self.turns[:MAX_BATCH], self.jobs[:MAX_BATCH])
+        del self.loads[:MAX_BATCH], self.turns[:MAX_BATCH], self.jobs[:MAX_BATCH]
+        return taken
+
+    def alone(self) -> list["_Batch"]:
+        """Each piece of work as a batch of its own."""
+        return [
+            *(_Batch(loads=[load]) for load in self.loads),
+            *(_Batch(turns=[turn]) for turn in self.turns),
+            *(_Batch(jobs=[job]) for job in self.jobs),
+        ]
+
+    def futures(self) -> list["asyncio.Future[Any]"]:
+        waiting: Waiting = [*self.loads, *self.turns, *self.jobs]
+        return [future for _, future in waiting]
 
 
 class GroupCommitter:
@@ -37,12 +62,15 @@ class GroupCommitter:
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        self._pending = _Pending()
+        self._writer = SqliteWriter.for_database(db)
+        self._pending = _Batch()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.batches = 0  # for metrics and the benchmark
 
     async def start(self) -> None:
+        if self._writer is not None:
+            await self._writer.open()
         self._task = asyncio.create_task(self._run(), name="group-committer")
 
     async def stop(self) -> None:
@@ -53,20 +81,29 @@ class GroupCommitter:
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
         self._task = None
-        if len(self._pending):
+        while len(self._pending):
             await self._flush()
+        if self._writer is not None:
+            await self._writer.close()
 
     async def commit(self, turn: TurnWrite) -> bool:
         """Write one turn; False when its inbound message was already stored (a duplicate)."""
-        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._pending.turns.append((turn, future))
-        self._wake.set()
-        return await future
+        return bool(await self._queue(self._pending.turns, turn))
+
+    async def load(self, channel: str, channel_user_id: str) -> LoadedConversation | None:
+        """The prospect's lead and conversation as committed (None if new), in the next batch."""
+        loaded: LoadedConversation | None = await self._queue(
+            self._pending.loads, (channel, channel_user_id)
+        )
+        return loaded
 
     async def run(self, job: Job) -> Any:
-        """Run `job(conn)` inside the next batch's transaction and return what it returns."""
+        """Run `job(conn)` in the writer's next transaction and return what it returns."""
+        return await self._queue(self._pending.jobs, job)
+
+    async def _queue(self, queue: Waiting, work: Any) -> Any:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._pending.jobs.append((job, future))
+        queue.append((work, future))
         self._wake.set()
         return await future
 
@@ -78,56 +115,44 @@ class GroupCommitter:
                 await self._flush()
 
     async def _flush(self) -> None:
-        pending = self._pending
-        turns, jobs = pending.turns[:MAX_BATCH], pending.jobs[:MAX_BATCH]
-        del pending.turns[:MAX_BATCH], pending.jobs[:MAX_BATCH]
+        batch = self._pending.take()
         try:
-            results = await self._write(turns, jobs)
+            await self._write(batch)
         except Exception:
             # One bad turn must not fail the others: retry each alone to isolate it.
-            logger.exception("batch of %d failed; retrying one by one", len(turns) + len(jobs))
-            for turn in turns:
-                await self._alone([turn], [])
-            for job in jobs:
-                await self._alone([], [job])
-            return
-        self._resolve(turns, jobs, results)
+            logger.exception("batch of %d failed; retrying one by one", len(batch))
+            for alone in batch.alone():
+                try:
+                    await self._write(alone)
+                except Exception as e:
+                    for future in alone.futures():
+                        if not future.done():
+                            future.set_exception(e)
 
-    async def _alone(
-        self,
-        turns: list[tuple[TurnWrite, "asyncio.Future[bool]"]],
-        jobs: list[tuple[Job, "asyncio.Future[Any]"]],
-    ) -> None:
-        try:
-            results = await self._write(turns, jobs)
-        except Exception as e:
-            for _, future in [*turns, *jobs]:
-                if not future.done():
-                    future.set_exception(e)
-            return
-        self._resolve(turns, jobs, results)
-
-    async def _write(
-        self,
-        turns: list[tuple[TurnWrite, "asyncio.Future[bool]"]],
-        jobs: list[tuple[Job, "asyncio.Future[Any]"]],
-    ) -> tuple[set[int], list[Any]]:
-        async with self._db.transaction() as conn:
-            duplicates = await write_turns(conn, [turn for turn, _ in turns]) if turns else set()
-            outputs = [await job(conn) for job, _ in jobs]
+    async def _write(self, batch: _Batch) -> None:
+        loads = [load for load, _ in batch.loads]
+        turns = [turn for turn, _ in batch.turns]
+        outputs: list[Any] = []
+        if self._writer is not None:
+            written = (
+                await self._writer.batch(loads, turns) if loads or turns else Written([], set())
+            )
+            if batch.jobs:
+                async with self._db.transaction() as conn:
+                    outputs = [await job(conn) for job, _ in batch.jobs]
+        else:
+            async with self._db.transaction() as conn:
+                loaded = [await load_conversation(conn, *load) for load in loads]
+                duplicates = await write_turns(conn, turns) if turns else set()
+                outputs = [await job(conn) for job, _ in batch.jobs]
+            written = Written(loaded, duplicates)
         self.batches += 1
-        return duplicates, outputs
+        _resolve(batch.loads, written.loaded)
+        _resolve(batch.turns, [index not in written.duplicates for index in range(len(turns))])
+        _resolve(batch.jobs, outputs)
 
-    @staticmethod
-    def _resolve(
-        turns: list[tuple[TurnWrite, "asyncio.Future[bool]"]],
-        jobs: list[tuple[Job, "asyncio.Future[Any]"]],
-        results: tuple[set[int], list[Any]],
-    ) -> None:
-        duplicates, outputs = results
-        for index, (_, future) in enumerate(turns):
-            if not future.done():
-                future.set_result(index not in duplicates)
-        for (_, future), output in zip(jobs, outputs, strict=True):
-            if not future.done():
-                future.set_result(output)
+
+def _resolve(waiting: Waiting, results: list[Any]) -> None:
+    for (_, future), result in zip(waiting, results, strict=True):
+        if not future.done():
+            future.set_result(result)

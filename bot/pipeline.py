@@ -23,7 +23,6 @@ from dialogs.engine import apply_signal
 from handoff.summary import build_summary
 from scoring import Band, Engagement, Stage
 from scoring import score as compute_score
-from storage.conversations import load_conversation
 from storage.database import Database
 from storage.leads import erase_lead
 from storage.rows import (
@@ -112,10 +111,10 @@ class Pipeline:
         if session is not None:
             self._hot.move_to_end(key)
             return session
-        # Read in the single writer's next transaction rather than on a connection of its
-        # own: it shares that batch's BEGIN/COMMIT instead of a pool checkout, a BEGIN and a
-        # ROLLBACK (each a hop to the aiosqlite thread), and sees every committed turn.
-        loaded = await self._committer.run(lambda conn: load_conversation(conn, channel, user))
+        # Read in the single writer's next batch rather than on a connection of its own: it
+        # shares that batch's transaction (and on SQLite its one thread hop) instead of a pool
+        # checkout, a BEGIN and a ROLLBACK, and sees every committed turn.
+        loaded = await self._committer.load(channel, user)
         if loaded is None:
             session = LeadSession(
                 id=new_id(),

@@ -4,11 +4,12 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Final
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Dialect, bindparam, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.leads import LEAD_COLUMNS
 from storage.models import conversations, leads, messages
+from storage.raw import Plan, Query, RowReader, compile_sql
 from storage.rows import ConversationRow, LeadRow
 
 
@@ -31,7 +32,8 @@ _LEAD_WIDTH: Final = len(LEAD_COLUMNS)
 _CONVERSATION_WIDTH: Final = len(_CONVERSATION_COLUMNS)
 
 _NEXT_SEQ: Final = (
-    select(func.coalesce(func.max(messages.c.seq), 0) + 1)
+    # literal constants: the driver-level query (plan_load) binds only channel and user
+    select(func.coalesce(func.max(messages.c.seq), literal_column("0")) + literal_column("1"))
     .where(messages.c.lead_id == leads.c.id)
     .scalar_subquery()
 )
@@ -60,15 +62,35 @@ async def load_conversation(
     """
     params = {"channel": channel, "channel_user_id": channel_user_id}
     row = (await conn.execute(_LOAD_LOCKED if lock else _LOAD, params)).first()
-    if row is None:
-        return None
-    values = tuple(row)
-    lead = LeadRow(*values[:_LEAD_WIDTH])
+    return None if row is None else _loaded(tuple(row))
+
+
+_LOAD_DRIVER: dict[str, tuple[str, RowReader]] = {}
+
+
+def plan_load(
+    dialect: Dialect, channel: str, channel_user_id: str
+) -> Plan[LoadedConversation | None]:
+    """load_conversation as a plan of driver-level SQL (for the SQLite writer thread)."""
+    found = _LOAD_DRIVER.get(dialect.name)
+    if found is None:
+        sql = compile_sql(dialect, _LOAD, ("channel", "channel_user_id"))
+        found = _LOAD_DRIVER[dialect.name] = (
+            sql,
+            RowReader(dialect, list(_LOAD.selected_columns)),
+        )
+    sql, read = found
+    rows = yield Query(sql, (channel, channel_user_id))
+    return _loaded(read(rows[0])) if rows else None
+
+
+def _loaded(values: tuple[object, ...]) -> LoadedConversation:
+    lead = LeadRow(*values[:_LEAD_WIDTH])  # type: ignore[arg-type]
     conversation_values = values[_LEAD_WIDTH : _LEAD_WIDTH + _CONVERSATION_WIDTH]
     conversation = (
-        None if conversation_values[0] is None else ConversationRow(*conversation_values)
+        None if conversation_values[0] is None else ConversationRow(*conversation_values)  # type: ignore[arg-type]
     )
-    return LoadedConversation(lead, conversation, int(values[-1]))
+    return LoadedConversation(lead, conversation, int(values[-1]))  # type: ignore[call-overload]
 
 
 async def get_conversation(conn: AsyncConnection, lead_id: str) -> ConversationRow | None:

@@ -50,6 +50,11 @@ def _dumps(value: Any) -> str:
 
 
 def _sqlite_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+    configure_sqlite(dbapi_connection)
+
+
+def configure_sqlite(dbapi_connection: DBAPIConnection) -> None:
+    """The settings every SQLite connection of ours runs with (the pool's and the writer's)."""
     # Take BEGIN away from the sqlite3 module (it skips it before SELECTs and DDL) so the
     # `begin` hook below decides; WAL lets readers run while the single writer commits;
     # synchronous=NORMAL is durable across process crashes in WAL mode and much faster.
@@ -105,6 +110,15 @@ class Database:
             event.listen(engine.sync_engine, "connect", _sqlite_connect)
             event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return cls(engine)
+
+    @property
+    def sqlite_file(self) -> str | None:
+        """The database file on SQLite (None for PostgreSQL and for in-memory databases,
+        which another connection could not share)."""
+        url = self.engine.url
+        if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+            return None
+        return url.database
 
     @property
     def backend(self) -> Backend:

@@ -3,25 +3,30 @@
 At a few hundred rows per executemany, SQLAlchemy's per-row work (construct_params and one
 bind processor per value) costs more CPU than SQLite's own. The write path therefore compiles
 its statements to SQL text once per dialect (`compile_sql`), converts values exactly the way
-the column types would (`Binds`), and hands plain tuples to the driver (`Executor`): through
-`exec_driver_sql` on PostgreSQL, straight to aiosqlite on SQLite. Either way the rows stored
-and the errors raised (IntegrityError and friends) are the ones SQLAlchemy's own execution of
-the same statements gives.
+the column types would (`Binds`), and hands plain tuples to the driver. Either way the rows
+stored and the errors raised (IntegrityError and friends) are the ones SQLAlchemy's own
+execution of the same statements gives.
+
+A write is a *plan*: a generator that yields `Many` and `Query` steps and is sent back
+what each returned. The plan holds the logic once; `run_plan` drives it on an AsyncConnection
+(exec_driver_sql on PostgreSQL, aiosqlite directly on SQLite) and `run_plan_sync` on a plain
+sqlite3 connection, which is how the SQLite writer thread runs a whole batch in one hop.
 """
 
 import json
 import re
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import chain
-from typing import Any, Final, NoReturn
+from typing import Any, Final, NoReturn, TypeVar
 
 import aiosqlite
 from sqlalchemy import Dialect
 from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql import ClauseElement, ColumnElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from storage.errors import NaiveDatetime, StorageError
@@ -29,6 +34,27 @@ from storage.errors import NaiveDatetime, StorageError
 Row = tuple[Any, ...]
 When = Callable[[datetime], Any]
 Json = Callable[[Any], str]
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Many:
+    """One executemany of plain tuples (skipped when there are none); sends back None."""
+
+    sql: str
+    rows: Sequence[Row]
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """One statement; sends back the rows it returns, as tuples of driver values."""
+
+    sql: str
+    params: Row
+
+
+Step = Many | Query
+Plan = Generator[Step, Any, T]
 
 # Rows per multi-row INSERT ... RETURNING: SQLAlchemy's insertmanyvalues page size.
 PAGE_ROWS: Final = 1000
@@ -64,9 +90,9 @@ class Executor:
         if rows:
             await self._conn.exec_driver_sql(sql, list(rows))
 
-    async def returning(self, sql: str, params: Row) -> Sequence[Any]:
-        """One statement; the first column of the rows it returns."""
-        return (await self._conn.exec_driver_sql(sql, params)).scalars().all()
+    async def query(self, sql: str, params: Row) -> list[Row]:
+        """One statement; the rows it returns, as tuples of driver values."""
+        return [tuple(row) for row in (await self._conn.exec_driver_sql(sql, params)).all()]
 
 
 class _AiosqliteExecutor(Executor):
@@ -88,21 +114,14 @@ class _AiosqliteExecutor(Executor):
         try:
             await self._driver.executemany(sql, rows)
         except sqlite3.Error as error:
-            raise self._wrapped(error, sql, rows, many=True) from error
+            raise sqlalchemy_error(error, Many(sql, rows), self._conn.dialect) from error
 
-    async def returning(self, sql: str, params: Row) -> Sequence[Any]:
+    async def query(self, sql: str, params: Row) -> list[Row]:
         try:
             rows = await self._driver.execute_fetchall(sql, params)
         except sqlite3.Error as error:
-            raise self._wrapped(error, sql, params, many=False) from error
-        return [row[0] for row in rows]
-
-    def _wrapped(self, error: sqlite3.Error, sql: str, params: Any, *, many: bool) -> Exception:
-        # What SQLAlchemy's execution raises for the same driver error (IntegrityError, ...).
-        wrapped = DBAPIError.instance(
-            sql, params, error, sqlite3.Error, dialect=self._conn.dialect, ismulti=many
-        )
-        return wrapped if isinstance(wrapped, Exception) else error
+            raise sqlalchemy_error(error, Query(sql, params), self._conn.dialect) from error
+        return [tuple(row) for row in rows]
 
 
 async def executor(conn: AsyncConnection) -> Executor:
@@ -116,6 +135,50 @@ async def executor(conn: AsyncConnection) -> Executor:
     if not isinstance(driver, aiosqlite.Connection):
         return Executor(conn)
     return _AiosqliteExecutor(conn, driver)
+
+
+async def run_plan(plan: Plan[T], run: Executor) -> T:
+    """Drive a plan on an async connection's executor; what the plan returns."""
+    result: Any = None
+    try:
+        while True:
+            step = plan.send(result)
+            if isinstance(step, Many):
+                await run.many(step.sql, step.rows)
+                result = None
+            else:
+                result = await run.query(step.sql, step.params)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+
+
+def run_plan_sync(plan: Plan[T], conn: sqlite3.Connection, dialect: Dialect) -> T:
+    """Drive a plan on a plain sqlite3 connection, in the caller's transaction."""
+    result: Any = None
+    try:
+        while True:
+            step = plan.send(result)
+            try:
+                if isinstance(step, Many):
+                    if step.rows:
+                        conn.executemany(step.sql, step.rows)
+                    result = None
+                else:
+                    result = conn.execute(step.sql, step.params).fetchall()
+            except sqlite3.Error as error:
+                raise sqlalchemy_error(error, step, dialect) from error
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+
+
+def sqlalchemy_error(error: sqlite3.Error, step: Step, dialect: Dialect) -> Exception:
+    """What SQLAlchemy's execution raises for the same driver error (IntegrityError, ...)."""
+    many = isinstance(step, Many)
+    params = step.rows if isinstance(step, Many) else step.params
+    wrapped = DBAPIError.instance(
+        step.sql, params, error, sqlite3.Error, dialect=dialect, ismulti=many
+    )
+    return wrapped if isinstance(wrapped, Exception) else error
 
 
 class ManyRowInsert:
@@ -156,13 +219,30 @@ class ManyRowInsert:
         )
         return self._head + values + self._tail
 
-    async def returning(self, run: Executor, rows: Sequence[Row]) -> list[Any]:
+    def returning(self, rows: Sequence[Row]) -> Plan[list[Any]]:
         """Insert `rows` in order; the first RETURNING column of every row that went in."""
         returned: list[Any] = []
         for start in range(0, len(rows), PAGE_ROWS):
             page = rows[start : start + PAGE_ROWS]
-            returned.extend(await run.returning(self.sql(len(page)), tuple(chain(*page))))
+            rows_in = yield Query(self.sql(len(page)), tuple(chain(*page)))
+            returned.extend(row[0] for row in rows_in)
         return returned
+
+
+class RowReader:
+    """Driver rows converted the way the selected columns' types would (booleans, UTC times)."""
+
+    def __init__(self, dialect: Dialect, columns: Sequence[ColumnElement[Any]]) -> None:
+        processors = [
+            column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
+        ]
+        self._steps = [(index, p) for index, p in enumerate(processors) if p is not None]
+
+    def __call__(self, row: Row) -> Row:
+        values = list(row)
+        for index, process in self._steps:
+            values[index] = process(values[index])
+        return tuple(values)
 
 
 def _refuse_naive(value: datetime) -> NoReturn:

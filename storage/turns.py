@@ -1,7 +1,9 @@
 """The group-commit write path: all writes of many turns, one executemany per table.
 
-The pipeline's single writer task calls `write_turns` with every turn queued since its last
-commit, inside one transaction, and resolves each turn's future after the commit. The
+The pipeline's single writer task writes every turn queued since its last commit in one
+transaction, and resolves each turn's future after the commit: on SQLite the writer thread
+runs `plan_turns` in one hop (storage/sqlite_writer.py), elsewhere `write_turns` runs it on
+the transaction's AsyncConnection. The
 statements are compiled to SQL text once per dialect and executed at the driver level on plain
 tuples, their values bound the way the column types would (storage/raw.py): building
 statements per call, or SQLAlchemy's per-value bind processing, costs more CPU than SQLite
@@ -38,12 +40,15 @@ from storage.models import (
 from storage.raw import (
     Binds,
     Json,
+    Many,
     ManyRowInsert,
+    Plan,
     Row,
     When,
     compile_sql,
     executor,
     json_serializer,
+    run_plan,
 )
 from storage.rows import (
     ConversationRow,
@@ -64,6 +69,7 @@ __all__ = [
     "OutboxRow",
     "StageChangeRow",
     "TurnWrite",
+    "plan_turns",
     "write_turns",
 ]
 
@@ -380,23 +386,27 @@ def _outbox(row: OutboxRow, when: When, json: Json) -> Row:
 
 
 async def write_turns(conn: AsyncConnection, turns: Sequence[TurnWrite]) -> set[int]:
-    """Write many turns in the caller's transaction with one executemany per table.
+    """Write many turns in the caller's transaction (see `plan_turns`); the duplicates."""
+    if not turns:
+        return set()
+    return await run_plan(plan_turns(conn.dialect, turns), await executor(conn))
+
+
+def plan_turns(dialect: Dialect, turns: Sequence[TurnWrite]) -> Plan[set[int]]:
+    """The writes of many turns, one executemany per table, as a plan (storage/raw.py).
 
     Returns the indexes of turns whose inbound message was already stored (duplicates), whose
     other writes are skipped. Within one batch the first turn carrying a delivery wins. Each
     lead and conversation is written once, from the last of its turns in the batch; a stage
     set by sales (accepted, rejected, won, lost) is kept against a qualification stage.
     """
-    if not turns:
-        return set()
-    statements = _statements(conn.dialect)
+    statements = _statements(dialect)
     when, json = statements.binds.when, statements.binds.json
-    run = await executor(conn)
 
     inbound = [_message(turn.inbound, when, json) for turn in turns if turn.inbound is not None]
     duplicates: set[int] = set()
     if inbound:
-        stored = set(await statements.inbound.returning(run, inbound))
+        stored = set((yield from statements.inbound.returning(inbound)))
         duplicates = {
             index
             for index, turn in enumerate(turns)
@@ -410,16 +420,16 @@ async def write_turns(conn: AsyncConnection, turns: Sequence[TurnWrite]) -> set[
     # PostgreSQL's "ON CONFLICT DO UPDATE cannot affect a row twice" out of reach.
     last_lead = {turn.lead.id: turn.lead for turn in kept}
     last_conversation = {turn.conversation.lead_id: turn.conversation for turn in kept}
-    await run.many(statements.lead, [_lead(row, when) for row in last_lead.values()])
-    await run.many(
+    yield Many(statements.lead, [_lead(row, when) for row in last_lead.values()])
+    yield Many(
         statements.conversation,
         [_conversation(row, when) for row in last_conversation.values()],
     )
-    await run.many(
+    yield Many(
         statements.outbound,
         [_message(row, when, json) for turn in kept for row in turn.outbound],
     )
-    await run.many(
+    yield Many(
         statements.score_event,
         [
             (turn.lead.id, when(e.at), e.rule_id, e.reason, e.points, e.kind.value, e.key)
@@ -427,7 +437,7 @@ async def write_turns(conn: AsyncConnection, turns: Sequence[TurnWrite]) -> set[
             for e in turn.score_events
         ],
     )
-    await run.many(
+    yield Many(
         statements.stage_change,
         [
             (c.lead_id, c.from_stage, c.to_stage, when(c.at), c.reason)
@@ -451,10 +461,10 @@ async def write_turns(conn: AsyncConnection, turns: Sequence[TurnWrite]) -> set[
             )
             for h in new_handoffs
         ]
-        created = set(await statements.handoff.returning(run, rows))
+        created = set((yield from statements.handoff.returning(rows)))
         # The lead already had a handoff: its notifications were enqueued with that one.
         refused = {h.id for h in new_handoffs if h.id not in created}
-    await run.many(
+    yield Many(
         statements.outbox,
         [
             _outbox(row, when, json)
@@ -465,8 +475,8 @@ async def write_turns(conn: AsyncConnection, turns: Sequence[TurnWrite]) -> set[
     )
     refreshes = [turn.refresh for turn in kept if turn.refresh is not None]
     if refreshes:
-        await run.many(statements.refresh, [(json(r.summary), r.lead_id) for r in refreshes])
-        await run.many(
+        yield Many(statements.refresh, [(json(r.summary), r.lead_id) for r in refreshes])
+        yield Many(
             statements.release,
             [(when(r.release_at), r.lead_id) for r in refreshes if r.release_at],
         )
