@@ -4,6 +4,9 @@ next to a bare aiohttp handler measured in the same run (the ratio is the figure
 Run: .venv/bin/python bench/e2e.py [--seconds 8] [--concurrency 64] [--rate 1000]
      [--mode all|webchat|telegram]
 The servers run pinned to CPU 0, this load generator to CPU 1 (when the machine has two).
+"server CPU" is what the server process (all its threads) used per message: on this VM a
+request that finds the process idle costs several hundred µs more than one in a busy stream
+(the bare handler too), so compare it between servers at the same load, not across loads.
 
 The Telegram run posts Update JSON to `/webhooks/telegram` (secret header and all) and the
 app replies to FakeTelegram (tests/fakes), which runs in this process on CPU 1. Two latencies:
@@ -184,26 +187,44 @@ async def open_loop(url: str, seconds: float, rate: float, tag: str) -> list[flo
     return latencies
 
 
-def report(name: str, rate: float, latencies: list[float]) -> str:
-    return (
+def report(name: str, rate: float, latencies: list[float], cpu: float | None = None) -> str:
+    line = (
         f"{name:<28} {rate:>9,.0f} msg/s   p50 {percentile(latencies, 0.5) * 1000:6.2f} ms"
         f"   p99 {percentile(latencies, 0.99) * 1000:7.2f} ms"
     )
+    return line if cpu is None else f"{line}   server CPU {cpu * 1e6:5.0f} µs/msg"
 
 
-async def measure(
-    url: str, args: argparse.Namespace, tag: str
-) -> tuple[float, list[float], list[float]]:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU the process (all its threads) has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Measured:
+    rate: float  # closed loop, median of the repeats
+    latencies: list[float]
+    cpu: float  # server CPU seconds per message, closed loop
+    fixed: list[float]  # open-loop latencies
+    fixed_cpu: float
+
+
+async def measure(url: str, args: argparse.Namespace, tag: str, pid: int) -> Measured:
     await wait_ready(url)
     await closed_loop(url, 1.0, args.concurrency, tag + "w")  # warm up
     rates, all_latencies = [], []
+    before = cpu_seconds(pid)
     for r in range(args.repeats):
         rate, latencies = await closed_loop(url, args.seconds, args.concurrency, f"{tag}{r}-")
         rates.append(rate)
         all_latencies += latencies
         print(f"  {tag} run {r + 1}: {rate:,.0f} msg/s", flush=True)
+    cpu = (cpu_seconds(pid) - before) / len(all_latencies)
+    before = cpu_seconds(pid)
     fixed = await open_loop(url, args.seconds, args.rate, tag + "o")
-    return statistics.median(rates), all_latencies, fixed
+    fixed_cpu = (cpu_seconds(pid) - before) / len(fixed)
+    return Measured(statistics.median(rates), all_latencies, cpu, fixed, fixed_cpu)
 
 
 def main() -> None:
@@ -216,7 +237,7 @@ def main() -> None:
     args = parser.parse_args()
     pin(1)
     python = sys.executable
-    results: dict[str, tuple[float, list[float], list[float]]] = {}
+    results: dict[str, Measured] = {}
     telegram: TelegramResult | None = None
     with tempfile.TemporaryDirectory() as tmp:
         env = {
@@ -225,15 +246,15 @@ def main() -> None:
             "PTB_TIMEDELTA": "1",
         }
         bare_port, bot_port = free_port(), free_port()
-        with server([python, "-c", BARE, str(bare_port)], env):
+        with server([python, "-c", BARE, str(bare_port)], env) as process:
             results["bare aiohttp handler"] = asyncio.run(
-                measure(f"http://127.0.0.1:{bare_port}", args, "bare")
+                measure(f"http://127.0.0.1:{bare_port}", args, "bare", process.pid)
             )
         if args.mode in {"all", "webchat"}:
             qualibot = [python, "-m", "bot", "serve", "--port", str(bot_port)]
-            with server(qualibot, env):
+            with server(qualibot, env) as process:
                 results["qualibot serve (SQLite)"] = asyncio.run(
-                    measure(f"http://127.0.0.1:{bot_port}", args, "bot")
+                    measure(f"http://127.0.0.1:{bot_port}", args, "bot", process.pid)
                 )
         if args.mode in {"all", "telegram"}:
             telegram_env = {**env, "QUALIBOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/tg.db"}
@@ -243,22 +264,22 @@ def main() -> None:
         f"\nclosed loop, {args.concurrency} prospects in flight, "
         f"{args.repeats} x {args.seconds:.0f} s (median rate):"
     )
-    for name, (rate, latencies, _) in results.items():
-        print("  " + report(name, rate, latencies))
+    for name, m in results.items():
+        print("  " + report(name, m.rate, m.latencies, m.cpu))
     if telegram is not None:
         print("  " + report("telegram webhook (ack)", telegram.rate, telegram.acks))
         print("  " + report("telegram webhook (reply)", telegram.rate, telegram.replies))
     print(f"open loop at {args.rate:,.0f} msg/s for {args.seconds:.0f} s:")
-    for name, (_, _, fixed) in results.items():
-        print("  " + report(name, len(fixed) / args.seconds, fixed))
+    for name, m in results.items():
+        print("  " + report(name, len(m.fixed) / args.seconds, m.fixed, m.fixed_cpu))
     if telegram is not None:
         rate = len(telegram.open_acks) / args.seconds
         print("  " + report("telegram webhook (ack)", rate, telegram.open_acks))
         print(f"  telegram replies that reached the fake Bot API: {telegram.delivered}")
-    bare = results["bare aiohttp handler"][0]
+    bare = results["bare aiohttp handler"].rate
     for name, label in (("qualibot serve (SQLite)", "web chat"),):
         if name in results:
-            print(f"ratio {label} / bare: {results[name][0] / bare:.2f}")
+            print(f"ratio {label} / bare: {results[name].rate / bare:.2f}")
     if telegram is not None:
         print(f"ratio telegram / bare: {telegram.rate / bare:.2f}")
 

@@ -3,8 +3,10 @@
 A transaction costs far more CPU than a turn's rows (PERF.md); sharing one among every turn
 that arrived meanwhile is what lets one process take thousands of messages a second. One
 turn's writes are never split, and nobody is answered before the transaction holding their
-writes has committed. On a SQLite file the turns (and new prospects' loads) go to the
-SqliteWriter, one thread hop per batch; other work (`run`) and PostgreSQL use SQLAlchemy.
+writes has committed. On a SQLite file the turns and the driver-level plans (new prospects'
+loads, "sent" marks) go to the SqliteWriter, one thread hop per batch; jobs (`run`, written
+against SQLAlchemy) follow in a transaction of their own. On PostgreSQL one transaction
+holds it all.
 """
 
 import asyncio
@@ -16,9 +18,10 @@ from typing import Any, Final
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.conversations import LoadedConversation, load_conversation
+from storage.conversations import LoadedConversation, plan_load
 from storage.database import Database
-from storage.sqlite_writer import Load, SqliteWriter, Written
+from storage.raw import executor, run_plan
+from storage.sqlite_writer import PlanFor, SqliteWriter, Written
 from storage.turns import TurnWrite, write_turns
 
 logger = logging.getLogger(__name__)
@@ -29,31 +32,29 @@ Waiting = list[tuple[Any, "asyncio.Future[Any]"]]
 
 @dataclass(slots=True)
 class _Batch:
-    loads: list[tuple[Load, "asyncio.Future[LoadedConversation | None]"]] = field(
-        default_factory=list
-    )
+    plans: list[tuple[PlanFor, "asyncio.Future[Any]"]] = field(default_factory=list)
     turns: list[tuple[TurnWrite, "asyncio.Future[bool]"]] = field(default_factory=list)
     jobs: list[tuple[Job, "asyncio.Future[Any]"]] = field(default_factory=list)
 
     def __len__(self) -> int:
-        return len(self.loads) + len(self.turns) + len(self.jobs)
+        return len(self.plans) + len(self.turns) + len(self.jobs)
 
     def take(self) -> "_Batch":
         """Up to MAX_BATCH of each kind, removed from this one."""
-        taken = _Batch(self.loads[:MAX_BATCH], self.turns[:MAX_BATCH], self.jobs[:MAX_BATCH])
-        del self.loads[:MAX_BATCH], self.turns[:MAX_BATCH], self.jobs[:MAX_BATCH]
+        taken = _Batch(self.plans[:MAX_BATCH], self.turns[:MAX_BATCH], self.jobs[:MAX_BATCH])
+        del self.plans[:MAX_BATCH], self.turns[:MAX_BATCH], self.jobs[:MAX_BATCH]
         return taken
 
     def alone(self) -> list["_Batch"]:
         """Each piece of work as a batch of its own."""
         return [
-            *(_Batch(loads=[load]) for load in self.loads),
+            *(_Batch(plans=[plan]) for plan in self.plans),
             *(_Batch(turns=[turn]) for turn in self.turns),
             *(_Batch(jobs=[job]) for job in self.jobs),
         ]
 
     def futures(self) -> list["asyncio.Future[Any]"]:
-        waiting: Waiting = [*self.loads, *self.turns, *self.jobs]
+        waiting: Waiting = [*self.plans, *self.turns, *self.jobs]
         return [future for _, future in waiting]
 
 
@@ -92,10 +93,14 @@ class GroupCommitter:
 
     async def load(self, channel: str, channel_user_id: str) -> LoadedConversation | None:
         """The prospect's lead and conversation as committed (None if new), in the next batch."""
-        loaded: LoadedConversation | None = await self._queue(
-            self._pending.loads, (channel, channel_user_id)
+        loaded: LoadedConversation | None = await self.plan(
+            lambda dialect: plan_load(dialect, channel, channel_user_id)
         )
         return loaded
+
+    async def plan(self, plan: PlanFor) -> Any:
+        """Run a driver-level plan (storage/raw.py) in the next batch; what it returns."""
+        return await self._queue(self._pending.plans, plan)
 
     async def run(self, job: Job) -> Any:
         """Run `job(conn)` in the writer's next transaction and return what it returns."""
@@ -130,24 +135,25 @@ class GroupCommitter:
                             future.set_exception(e)
 
     async def _write(self, batch: _Batch) -> None:
-        loads = [load for load, _ in batch.loads]
+        plans = [plan for plan, _ in batch.plans]
         turns = [turn for turn, _ in batch.turns]
         outputs: list[Any] = []
         if self._writer is not None:
             written = (
-                await self._writer.batch(loads, turns) if loads or turns else Written([], set())
+                await self._writer.batch(plans, turns) if plans or turns else Written([], set())
             )
             if batch.jobs:
                 async with self._db.transaction() as conn:
                     outputs = [await job(conn) for job, _ in batch.jobs]
         else:
             async with self._db.transaction() as conn:
-                loaded = [await load_conversation(conn, *load) for load in loads]
+                run = await executor(conn)
+                results = [await run_plan(plan(conn.dialect), run) for plan in plans]
                 duplicates = await write_turns(conn, turns) if turns else set()
                 outputs = [await job(conn) for job, _ in batch.jobs]
-            written = Written(loaded, duplicates)
+            written = Written(results, duplicates)
         self.batches += 1
-        _resolve(batch.loads, written.loaded)
+        _resolve(batch.plans, written.results)
         _resolve(batch.turns, [index not in written.duplicates for index in range(len(turns))])
         _resolve(batch.jobs, outputs)
 

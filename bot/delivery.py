@@ -66,7 +66,7 @@ async def deliver_replies(
             break
     now = clock()
     if sent:
-        await committer.run(lambda conn: message_store.record_sent(conn, sent, now))
+        await committer.plan(lambda dialect: message_store.plan_sent(dialect, sent, now))
     if failed is not None:
         await _failed(committer, channel, target, outcome, *failed, now=now)
         wake_outbox()

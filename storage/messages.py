@@ -5,10 +5,11 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import and_, bindparam, case, select, update
+from sqlalchemy import Dialect, and_, bindparam, case, literal_column, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import messages
+from storage.raw import Binds, Many, Plan, compile_sql, executor, run_plan
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,15 +59,6 @@ _FORWARD: Final = (
 _FAILED: Final = (
     update(messages).where(_BY_CHANNEL_ID).values(_STATUS_VALUES).returning(messages.c.lead_id)
 )
-_SENT: Final = (
-    update(messages)
-    .where(messages.c.id == bindparam("b_id"))
-    .values(
-        channel_message_id=bindparam("b_channel_message_id"),
-        status="sent",
-        status_at=bindparam("b_at"),
-    )
-)
 _TRANSCRIPT: Final = (
     select(*_COLUMNS).where(messages.c.lead_id == bindparam("lead_id")).order_by(messages.c.seq)
 )
@@ -82,13 +74,31 @@ async def record_sent(
     conn: AsyncConnection, updates: Sequence[tuple[str, str]], at: datetime
 ) -> None:
     """Mark outbound messages sent: (message id, platform message id) pairs, one executemany."""
-    if not updates:
-        return
-    params = [
-        {"b_id": message_id, "b_channel_message_id": channel_message_id, "b_at": at}
-        for message_id, channel_message_id in updates
-    ]
-    await conn.execute(_SENT, params)
+    if updates:
+        await run_plan(plan_sent(conn.dialect, updates, at), await executor(conn))
+
+
+_SENT_DRIVER: dict[str, tuple[str, Binds]] = {}
+
+
+def plan_sent(dialect: Dialect, updates: Sequence[tuple[str, str]], at: datetime) -> Plan[None]:
+    """record_sent as a plan of driver-level SQL (the group committer's writer runs it)."""
+    found = _SENT_DRIVER.get(dialect.name)
+    if found is None:
+        statement = (
+            update(messages)
+            .where(messages.c.id == bindparam("b_id"))
+            .values(
+                channel_message_id=bindparam("b_channel_message_id"),
+                status=literal_column("'sent'"),
+                status_at=bindparam("b_at"),
+            )
+        )
+        sql = compile_sql(dialect, statement, ("b_channel_message_id", "b_at", "b_id"))
+        found = _SENT_DRIVER[dialect.name] = (sql, Binds(dialect))
+    sql, binds = found
+    when = binds.when(at)
+    yield Many(sql, [(platform_id, when, message_id) for message_id, platform_id in updates])
 
 
 async def record_failed(

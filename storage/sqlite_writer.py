@@ -3,34 +3,34 @@
 Every await on aiosqlite is a hop to its thread and back, and SQLAlchemy's transaction makes
 five or six of them before a row is written: tens of µs of CPU each, over 100 µs when the
 loop was idle in between (PERF.md). At a few turns per batch that cost more than the turns.
-So the group committer hands each batch (new prospects' loads and every queued turn) to this
-writer, which runs it as one call in its own thread: BEGIN IMMEDIATE, the loads, the turns'
-writes (storage.turns.plan_turns), COMMIT. SQLite releases the GIL while it works, so the
-event loop keeps serving requests meanwhile, and WAL checkpoints happen off the loop too.
+So the group committer hands each batch (driver-level plans, such as new prospects' loads
+and "sent" marks, and every queued turn) to this writer, which runs it as one call in its
+own thread: BEGIN IMMEDIATE, the plans, the turns' writes (storage.turns.plan_turns),
+COMMIT. SQLite releases the GIL while it works, so the event loop keeps serving requests
+meanwhile, and WAL checkpoints happen off the loop too.
 """
 
 import asyncio
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Dialect
 
-from storage.conversations import LoadedConversation, plan_load
 from storage.database import Database, configure_sqlite
 from storage.raw import Plan, Query, T, run_plan_sync, sqlalchemy_error
 from storage.turns import TurnWrite, plan_turns
 
-Load = tuple[str, str]  # (channel, channel user id)
+PlanFor = Callable[[Dialect], Plan[Any]]  # a plan, once the dialect is known
 
 
 @dataclass(frozen=True, slots=True)
 class Written:
-    """What one batch found and did: each load's result, and which turns were duplicates."""
+    """What one batch did: what each plan returned, and which turns were duplicates."""
 
-    loaded: list[LoadedConversation | None]
+    results: list[Any]
     duplicates: set[int]
 
 
@@ -59,9 +59,9 @@ class SqliteWriter:
             self._conn = None
         self._thread.shutdown(wait=True)
 
-    async def batch(self, loads: Sequence[Load], turns: Sequence[TurnWrite]) -> Written:
-        """Look up `loads` and write `turns` in one transaction, in the writer's thread."""
-        written: Written = await self._call(self._batch, loads, turns)
+    async def batch(self, plans: Sequence[PlanFor], turns: Sequence[TurnWrite]) -> Written:
+        """Run `plans`, then write `turns`, in one transaction in the writer's thread."""
+        written: Written = await self._call(self._batch, plans, turns)
         return written
 
     async def _call(self, function: Any, *args: Any) -> Any:
@@ -72,20 +72,20 @@ class SqliteWriter:
         configure_sqlite(conn)  # type: ignore[arg-type]  # sqlite3 is a DB-API driver
         self._conn = conn
 
-    def _batch(self, loads: Sequence[Load], turns: Sequence[TurnWrite]) -> Written:
+    def _batch(self, plans: Sequence[PlanFor], turns: Sequence[TurnWrite]) -> Written:
         conn, dialect = self._conn, self._dialect
         if conn is None:
             raise RuntimeError("SqliteWriter.batch before open()")
         self._run(conn, "BEGIN IMMEDIATE")
         try:
-            loaded = [self._plan(conn, plan_load(dialect, *load)) for load in loads]
+            results = [self._plan(conn, plan(dialect)) for plan in plans]
             duplicates = self._plan(conn, plan_turns(dialect, turns)) if turns else set()
             self._run(conn, "COMMIT")
         except BaseException:
             if conn.in_transaction:
                 conn.rollback()
             raise
-        return Written(loaded, duplicates)
+        return Written(results, duplicates)
 
     def _plan(self, conn: sqlite3.Connection, plan: Plan[T]) -> T:
         return run_plan_sync(plan, conn, self._dialect)

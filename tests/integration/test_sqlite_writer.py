@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 
 from storage import models
-from storage.conversations import load_conversation
+from storage.conversations import load_conversation, plan_load
 from storage.database import Database
 from storage.sqlite_writer import SqliteWriter
 
@@ -41,15 +41,19 @@ async def test_a_batch_loads_prospects_and_writes_turns(
     await writer.batch([], [make_turn(known)])
 
     written = await writer.batch(
-        [("web", known.channel_user_id), ("web", "nobody")], [make_turn(other)]
+        [
+            lambda dialect: plan_load(dialect, "web", known.channel_user_id),
+            lambda dialect: plan_load(dialect, "web", "nobody"),
+        ],
+        [make_turn(other)],
     )
 
     assert written.duplicates == set()
-    assert written.loaded[1] is None
-    assert written.loaded[0] is not None
+    assert written.results[1] is None
+    assert written.results[0] is not None
     async with sqlite_db.connection() as conn:
         # what the writer read is what SQLAlchemy reads: the same types, the same values
-        assert written.loaded[0] == await load_conversation(conn, "web", known.channel_user_id)
+        assert written.results[0] == await load_conversation(conn, "web", known.channel_user_id)
         assert await load_conversation(conn, "web", "u-2") is not None
 
 
