@@ -1,9 +1,11 @@
-"""Benchmark of the group-commit write path: turns/s of storage.turns.write_turns per batch size.
+"""Benchmark of the group-commit write path: turns/s per batch size, on SQLite both through an
+AsyncConnection (storage.turns.write_turns) and through the writer thread (one hop per batch).
 
 Each turn is what a typical answer writes: the inbound message, one reply, the lead and
 conversation upserts and one score event, for leads that already exist (the common case).
 One batch is one transaction (BEGIN IMMEDIATE ... COMMIT), as the pipeline's writer task runs it.
-CPU is the whole process (the event loop plus aiosqlite's thread, where SQLite itself runs);
+CPU is the whole process (the event loop plus the thread where SQLite runs: aiosqlite's or
+the writer's);
 "loop" is the event loop's thread alone. On PostgreSQL the tables go in a schema of their own,
 dropped at the end, so runs do not collide.
 
@@ -25,6 +27,7 @@ from scoring import EventKind, ScoreEvent
 from storage.database import Database
 from storage.migrate import upgrade_database
 from storage.rows import ConversationRow, LeadRow, MessageRow, new_id
+from storage.sqlite_writer import SqliteWriter
 from storage.turns import TurnWrite, write_turns
 
 BATCH_SIZES = (1, 32, 256)
@@ -106,9 +109,14 @@ async def seed(db: Database, leads: list[LeadRow]) -> None:
 
 
 async def run(
-    db: Database, leads: list[LeadRow], batch: int, total: int, seq: int
+    db: Database,
+    writer: SqliteWriter | None,
+    leads: list[LeadRow],
+    batch: int,
+    total: int,
+    seq: int,
 ) -> tuple[float, float, float]:
-    """Write `total` turns in batches of `batch`.
+    """Write `total` turns in batches of `batch`, through `writer` or an AsyncConnection.
 
     Returns turns/s (wall clock), CPU µs per turn (process) and CPU µs per turn (loop thread).
     """
@@ -116,6 +124,9 @@ async def run(
     turns = [make_turn(leads[i % LEADS], seq + 2 * (i // LEADS), at) for i in range(total)]
     started, cpu, loop = time.perf_counter(), time.process_time(), time.thread_time()
     for offset in range(0, total, batch):
+        if writer is not None:
+            await writer.batch([], turns[offset : offset + batch])
+            continue
         async with db.transaction() as conn:
             await write_turns(conn, turns[offset : offset + batch])
     elapsed = time.perf_counter() - started
@@ -163,17 +174,30 @@ async def main() -> None:
         async with database(url) as db:
             leads = make_leads()
             await seed(db, leads)
-            print(f"write_turns on {db.backend} ({url}), {args.turns} turns per batch size")
-            print(f"{'batch':>6} {'turns/s':>9} {'µs/turn':>8} {'CPU µs/turn':>12} {'loop':>6}")
+            print(f"turn writes on {db.backend} ({url}), {args.turns} turns per batch size")
+            print(
+                f"{'path':<16} {'batch':>6} {'turns/s':>9} {'µs/turn':>8} {'CPU µs/turn':>12}"
+                f" {'loop':>6}"
+            )
+            writer = SqliteWriter.for_database(db)
+            paths: list[tuple[str, SqliteWriter | None]] = [("AsyncConnection", None)]
+            if writer is not None:
+                await writer.open()
+                paths.append(("writer thread", writer))
             seq = 3
             for batch in BATCH_SIZES:
-                total = min(args.turns, 2_000) if batch == 1 else args.turns
-                rate, cpu_per_turn, loop_per_turn = await run(db, leads, batch, total, seq)
-                seq += 2 * (total // LEADS + 1)
-                print(
-                    f"{batch:>6} {rate:>9,.0f} {1e6 / rate:>8.0f} {cpu_per_turn:>12.0f}"
-                    f" {loop_per_turn:>6.0f}"
-                )
+                for name, path in paths:  # side by side, batch size by batch size
+                    total = min(args.turns, 2_000) if batch == 1 else args.turns
+                    rate, cpu_per_turn, loop_per_turn = await run(
+                        db, path, leads, batch, total, seq
+                    )
+                    seq += 2 * (total // LEADS + 1)
+                    print(
+                        f"{name:<16} {batch:>6} {rate:>9,.0f} {1e6 / rate:>8.0f}"
+                        f" {cpu_per_turn:>12.0f} {loop_per_turn:>6.0f}"
+                    )
+            if writer is not None:
+                await writer.close()
 
 
 if __name__ == "__main__":
