@@ -1,26 +1,29 @@
 """Conversations: loading a lead with its state for a turn, and reading one back."""
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Final
 
 from sqlalchemy import Dialect, bindparam, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from scoring import ScoreEvent
 from storage.leads import LEAD_COLUMNS
 from storage.models import conversations, leads, messages
 from storage.raw import Plan, Query, RowReader, compile_sql
 from storage.rows import ConversationRow, LeadRow
+from storage.score_events import list_score_events, plan_score_events
 
 
 @dataclass(frozen=True, slots=True)
 class LoadedConversation:
-    """What a turn starts from: the lead, its conversation (None if it has none) and the next
-    message sequence number."""
+    """What a turn starts from: the lead, its conversation (None if it has none), the next
+    message sequence number and the lead's score ledger (the state's JSON does not hold it)."""
 
     lead: LeadRow
     conversation: ConversationRow | None
     next_seq: int
+    score_events: tuple[ScoreEvent, ...] = ()
 
 
 _FIELD_TO_COLUMN: Final = {"state_json": "state"}
@@ -62,7 +65,11 @@ async def load_conversation(
     """
     params = {"channel": channel, "channel_user_id": channel_user_id}
     row = (await conn.execute(_LOAD_LOCKED if lock else _LOAD, params)).first()
-    return None if row is None else _loaded(tuple(row))
+    if row is None:
+        return None
+    loaded = _loaded(tuple(row))
+    events = await list_score_events(conn, loaded.lead.id)
+    return replace(loaded, score_events=tuple(events))
 
 
 _LOAD_DRIVER: dict[str, tuple[str, RowReader]] = {}
@@ -81,7 +88,11 @@ def plan_load(
         )
     sql, read = found
     rows = yield Query(sql, (channel, channel_user_id))
-    return _loaded(read(rows[0])) if rows else None
+    if not rows:
+        return None
+    loaded = _loaded(read(rows[0]))
+    events = yield from plan_score_events(dialect, loaded.lead.id)
+    return replace(loaded, score_events=tuple(events))
 
 
 def _loaded(values: tuple[object, ...]) -> LoadedConversation:

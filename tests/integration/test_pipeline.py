@@ -4,12 +4,14 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
+import orjson
 import pytest
 
 from bot.committer import GroupCommitter
 from bot.pipeline import Pipeline
 from dialogs import Channel, InboundMessage, load_flow
 from storage import leads, messages
+from storage.conversations import get_conversation
 from storage.database import Database
 
 NOW = datetime(2026, 5, 13, 3, 0, tzinfo=UTC)
@@ -80,3 +82,27 @@ async def test_a_new_process_still_refuses_a_stored_message(db: Database) -> Non
 
     assert outcome.duplicate
     assert follow_up.replies[0].text == "Terima kasih! Dengan siapa saya berbicara?"
+
+
+async def test_a_new_process_scores_from_the_stored_ledger(db: Database) -> None:
+    flow = load_flow()
+    committer = GroupCommitter(db)
+    await committer.start()
+    first = Pipeline(db, committer, flow, clock=lambda: NOW)
+    answers = ["Halo", "ya", "Budi", "PT Maju", "saya owner, saya yang memutuskan"]
+    for n, text in enumerate(answers):
+        before = await first.handle(inbound("u", f"m{n}", text))
+    restarted = Pipeline(db, committer, flow, clock=lambda: NOW)  # empty memory
+
+    again = await restarted.handle(inbound("u", "m4", answers[-1]))
+    async with db.connection() as conn:
+        lead = await leads.find_lead(conn, "web", "u")
+        assert lead is not None
+        stored = await get_conversation(conn, lead.id)
+    await committer.stop()
+
+    # the decision maker's fit points came back from score_events, not from the state JSON
+    assert before.score > 25
+    assert (again.duplicate, again.score, again.band) == (True, before.score, before.band)
+    assert stored is not None
+    assert "ledger" not in orjson.loads(stored.state_json)
