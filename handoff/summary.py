@@ -80,18 +80,17 @@ def build_summary(
         pains = [p for p in (need.value.get("pain"), need.value.get("use_case")) if p]
     phone = state.slots.get("phone")
     email = state.slots.get("email")
-    history = sorted(
-        [
-            {"at": slot.at.isoformat(), "event": f"answered {name}"}
-            for name, slot in state.slots.items()
-        ]
+    # the last ten moments, formatted once chosen (isoformat is the costly part)
+    moments = sorted(
+        [(slot.at, f"answered {name}") for name, slot in state.slots.items()]
         + [
-            {"at": entry.at.isoformat(), "event": entry.reason}
+            (entry.at, entry.reason)
             for entry in state.ledger
             if entry.kind is EventKind.ENGAGEMENT
         ],
-        key=lambda item: item["at"],
+        key=lambda moment: moment[0],
     )[-10:]
+    history = [{"at": at.isoformat(), "event": event} for at, event in moments]
     return {
         "lead_id": lead_id,
         "contact": {
