@@ -104,6 +104,7 @@ class ConversationState(_Frozen):
     slots: dict[str, SlotValue] = Field(default_factory=dict)
     pending: Pending | None = None
     stage: Stage = Stage.LEAD
+    # in memory only: storage keeps the ledger as score_events rows, not in the stored JSON
     ledger: tuple[LedgerEntry, ...] = ()
     last_prompt_at: datetime | None = None
     last_inbound_at: datetime | None = None
