@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from scoring import ScoreEvent
 from storage.leads import LEAD_COLUMNS
 from storage.models import conversations, leads, messages
-from storage.raw import Plan, Query, RowReader, compile_sql
+from storage.raw import DriverSelect, Plan, executor, run_plan
 from storage.rows import ConversationRow, LeadRow
-from storage.score_events import list_score_events, plan_score_events
+from storage.score_events import plan_score_events
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,34 +63,23 @@ async def load_conversation(
     `lock=True` takes a row lock on the lead on PostgreSQL (no-op on SQLite, where the single
     writer and the per-lead asyncio lock already serialise turns).
     """
-    params = {"channel": channel, "channel_user_id": channel_user_id}
-    row = (await conn.execute(_LOAD_LOCKED if lock else _LOAD, params)).first()
-    if row is None:
-        return None
-    loaded = _loaded(tuple(row))
-    events = await list_score_events(conn, loaded.lead.id)
-    return replace(loaded, score_events=tuple(events))
+    plan = plan_load(conn.dialect, channel, channel_user_id, lock=lock)
+    return await run_plan(plan, await executor(conn))
 
 
-_LOAD_DRIVER: dict[str, tuple[str, RowReader]] = {}
+_LOAD_ROWS: Final = DriverSelect(_LOAD, ("channel", "channel_user_id"))
+_LOAD_LOCKED_ROWS: Final = DriverSelect(_LOAD_LOCKED, ("channel", "channel_user_id"))
 
 
 def plan_load(
-    dialect: Dialect, channel: str, channel_user_id: str
+    dialect: Dialect, channel: str, channel_user_id: str, *, lock: bool = False
 ) -> Plan[LoadedConversation | None]:
-    """load_conversation as a plan of driver-level SQL (for the SQLite writer thread)."""
-    found = _LOAD_DRIVER.get(dialect.name)
-    if found is None:
-        sql = compile_sql(dialect, _LOAD, ("channel", "channel_user_id"))
-        found = _LOAD_DRIVER[dialect.name] = (
-            sql,
-            RowReader(dialect, list(_LOAD.selected_columns)),
-        )
-    sql, read = found
-    rows = yield Query(sql, (channel, channel_user_id))
+    """load_conversation as a plan of driver-level SQL (the group committer's writer runs it)."""
+    query = _LOAD_LOCKED_ROWS if lock else _LOAD_ROWS
+    rows = yield from query.rows(dialect, (channel, channel_user_id))
     if not rows:
         return None
-    loaded = _loaded(read(rows[0]))
+    loaded = _loaded(rows[0])
     events = yield from plan_score_events(dialect, loaded.lead.id)
     return replace(loaded, score_events=tuple(events))
 

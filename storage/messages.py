@@ -9,7 +9,7 @@ from sqlalchemy import Dialect, and_, bindparam, case, literal_column, select, u
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import messages
-from storage.raw import Binds, Many, Plan, compile_sql, executor, run_plan
+from storage.raw import DriverStatement, Many, Plan, binds_for, executor, run_plan
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,27 +78,25 @@ async def record_sent(
         await run_plan(plan_sent(conn.dialect, updates, at), await executor(conn))
 
 
-_SENT_DRIVER: dict[str, tuple[str, Binds]] = {}
+_SENT: Final = DriverStatement(
+    update(messages)
+    .where(messages.c.id == bindparam("b_id"))
+    .values(
+        channel_message_id=bindparam("b_channel_message_id"),
+        status=literal_column("'sent'"),
+        status_at=bindparam("b_at"),
+    ),
+    ("b_channel_message_id", "b_at", "b_id"),
+)
 
 
 def plan_sent(dialect: Dialect, updates: Sequence[tuple[str, str]], at: datetime) -> Plan[None]:
     """record_sent as a plan of driver-level SQL (the group committer's writer runs it)."""
-    found = _SENT_DRIVER.get(dialect.name)
-    if found is None:
-        statement = (
-            update(messages)
-            .where(messages.c.id == bindparam("b_id"))
-            .values(
-                channel_message_id=bindparam("b_channel_message_id"),
-                status=literal_column("'sent'"),
-                status_at=bindparam("b_at"),
-            )
-        )
-        sql = compile_sql(dialect, statement, ("b_channel_message_id", "b_at", "b_id"))
-        found = _SENT_DRIVER[dialect.name] = (sql, Binds(dialect))
-    sql, binds = found
-    when = binds.when(at)
-    yield Many(sql, [(platform_id, when, message_id) for message_id, platform_id in updates])
+    when = binds_for(dialect).when(at)
+    yield Many(
+        _SENT.sql(dialect),
+        [(platform_id, when, message_id) for message_id, platform_id in updates],
+    )
 
 
 async def record_failed(

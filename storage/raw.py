@@ -26,7 +26,7 @@ import aiosqlite
 from sqlalchemy import Dialect
 from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql import ClauseElement, ColumnElement
+from sqlalchemy.sql import ClauseElement, ColumnElement, Select
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from storage.errors import NaiveDatetime, StorageError
@@ -243,6 +243,51 @@ class RowReader:
         for index, process in self._steps:
             values[index] = process(values[index])
         return tuple(values)
+
+
+class DriverStatement:
+    """A statement for driver-level execution, compiled once per kind of dialect."""
+
+    def __init__(self, statement: ClauseElement, names: Sequence[str]) -> None:
+        self.statement, self._names = statement, tuple(names)
+        self._sql: dict[tuple[str, str], str] = {}
+
+    def sql(self, dialect: Dialect) -> str:
+        key = (dialect.name, dialect.driver)
+        found = self._sql.get(key)
+        if found is None:
+            found = self._sql[key] = compile_sql(dialect, self.statement, self._names)
+        return found
+
+
+class DriverSelect(DriverStatement):
+    """A SELECT for driver-level execution, its rows converted as SQLAlchemy's would be."""
+
+    def __init__(self, statement: Select[Any], names: Sequence[str]) -> None:
+        super().__init__(statement, names)
+        self._columns = list(statement.selected_columns)
+        self._readers: dict[tuple[str, str], RowReader] = {}
+
+    def rows(self, dialect: Dialect, params: Row) -> Plan[list[Row]]:
+        """The rows the statement returns for `params` (in `names` order), as a plan."""
+        key = (dialect.name, dialect.driver)
+        read = self._readers.get(key)
+        if read is None:
+            read = self._readers[key] = RowReader(dialect, self._columns)
+        rows = yield Query(self.sql(dialect), params)
+        return [read(row) for row in rows]
+
+
+_BINDS: dict[tuple[str, str, object], "Binds"] = {}
+
+
+def binds_for(dialect: Dialect) -> "Binds":
+    """The Binds of this kind of dialect (one per engine kind, not per call)."""
+    key = (dialect.name, dialect.driver, json_serializer(dialect))
+    found = _BINDS.get(key)
+    if found is None:
+        found = _BINDS[key] = Binds(dialect)
+    return found
 
 
 def _refuse_naive(value: datetime) -> NoReturn:

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from scoring import EventKind, ScoreEvent
 from storage.models import score_events
-from storage.raw import Plan, Query, Row, RowReader, compile_sql
+from storage.raw import DriverSelect, Plan, executor, run_plan
 
 _BY_LEAD: Final = (
     select(
@@ -25,27 +25,16 @@ _BY_LEAD: Final = (
 
 async def list_score_events(conn: AsyncConnection, lead_id: str) -> list[ScoreEvent]:
     """The lead's ledger, oldest first."""
-    result = await conn.execute(_BY_LEAD, {"lead_id": lead_id})
-    return [_event(tuple(row)) for row in result]
+    return await run_plan(plan_score_events(conn.dialect, lead_id), await executor(conn))
 
 
-_BY_LEAD_DRIVER: dict[str, tuple[str, RowReader]] = {}
+_BY_LEAD_ROWS: Final = DriverSelect(_BY_LEAD, ("lead_id",))
 
 
 def plan_score_events(dialect: Dialect, lead_id: str) -> Plan[list[ScoreEvent]]:
-    """list_score_events as a plan of driver-level SQL (for the SQLite writer thread)."""
-    found = _BY_LEAD_DRIVER.get(dialect.name)
-    if found is None:
-        sql = compile_sql(dialect, _BY_LEAD, ("lead_id",))
-        found = _BY_LEAD_DRIVER[dialect.name] = (
-            sql,
-            RowReader(dialect, list(_BY_LEAD.selected_columns)),
-        )
-    sql, read = found
-    rows: list[Row] = yield Query(sql, (lead_id,))
-    return [_event(read(row)) for row in rows]
-
-
-def _event(row: Row) -> ScoreEvent:
-    at, rule_id, reason, points, kind, key = row
-    return ScoreEvent(at, rule_id, reason, points, EventKind(kind), key)
+    """list_score_events as a plan of driver-level SQL (the group committer's writer runs it)."""
+    rows = yield from _BY_LEAD_ROWS.rows(dialect, (lead_id,))
+    return [
+        ScoreEvent(at, rule_id, reason, points, EventKind(kind), key)
+        for at, rule_id, reason, points, kind, key in rows
+    ]

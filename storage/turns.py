@@ -3,11 +3,10 @@
 The pipeline's single writer task writes every turn queued since its last commit in one
 transaction, and resolves each turn's future after the commit: on SQLite the writer thread
 runs `plan_turns` in one hop (storage/sqlite_writer.py), elsewhere `write_turns` runs it on
-the transaction's AsyncConnection. The
-statements are compiled to SQL text once per dialect and executed at the driver level on plain
-tuples, their values bound the way the column types would (storage/raw.py): building
-statements per call, or SQLAlchemy's per-value bind processing, costs more CPU than SQLite
-itself (PERF.md section 3).
+the transaction's AsyncConnection. The statements are compiled to SQL text once per dialect
+and executed at the driver level on plain tuples, their values bound the way the column types
+would (storage/raw.py): building statements per call, or SQLAlchemy's per-value bind
+processing, costs more CPU than SQLite itself (PERF.md section 3).
 """
 
 from collections.abc import Sequence
@@ -45,6 +44,7 @@ from storage.raw import (
     Plan,
     Row,
     When,
+    binds_for,
     compile_sql,
     executor,
     json_serializer,
@@ -206,7 +206,7 @@ def _compile(dialect: Dialect) -> _Statements:
     handoff = insert_for(name, handoffs)
     box = insert_for(name, outbox)
     return _Statements(
-        binds=Binds(dialect),
+        binds=binds_for(dialect),
         # The dedup check itself: a row comes back only for deliveries not seen before.
         inbound=ManyRowInsert(
             dialect,
