@@ -87,9 +87,9 @@ def server(command: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen
         process.wait(timeout=10)
 
 
-async def wait_ready(url: str) -> None:
+async def wait_ready(url: str, attempts: int = 200) -> None:
     async with aiohttp.ClientSession() as session:
-        for _ in range(200):
+        for _ in range(attempts):
             try:
                 async with session.get(url + "/healthz") as response:
                     if response.status == 200:
