@@ -20,7 +20,6 @@ from dialogs import (
     step,
 )
 from dialogs.engine import apply_signal
-from dialogs.state import LedgerEntry
 from handoff.summary import build_summary
 from scoring import Band, Engagement, Stage
 from scoring import score as compute_score
@@ -41,7 +40,6 @@ logger = logging.getLogger(__name__)
 HOT_LEADS: Final = 50_000  # conversations kept in memory (PERF.md: ~2 KB each)
 HANDOFF_GRACE: Final = timedelta(minutes=3)
 SALES_STAGES: Final = frozenset({Stage.ACCEPTED, Stage.REJECTED, Stage.WON, Stage.LOST})
-_NOT_STORED: Final = {"ledger"}
 RECENT_IDS: Final = 64  # per lead, the in-memory fast path of dedup (the database is the truth)
 
 
@@ -133,9 +131,7 @@ class Pipeline:
                 else new_state(self.flow)
             )
             # The stored state leaves its ledger to score_events, which holds every entry.
-            state = state.model_copy(
-                update={"ledger": tuple(LedgerEntry.of(e) for e in loaded.score_events)}
-            )
+            state = state.model_copy(update={"ledger": tuple(loaded.score_events)})
             stored = Stage(loaded.lead.stage)
             if stored in SALES_STAGES:
                 # sales decided on this lead since the state was written
@@ -329,9 +325,9 @@ class Pipeline:
                 flow_version=state.flow_version,
                 status=state.status,
                 current_question=state.current_question,
-                # the ledger is in score_events (written by this same turn): leaving it out
-                # halves the JSON the turn dumps and SQLite rewrites
-                state_json=state.model_dump_json(exclude=_NOT_STORED),
+                # without the ledger (ConversationState excludes it): that is in score_events,
+                # written by this same turn
+                state_json=state.model_dump_json(),
                 updated_at=now,
             ),
             inbound=inbound_row,

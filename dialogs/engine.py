@@ -17,7 +17,6 @@ from dialogs.questions import Answer, answer, prompt
 from dialogs.slots import Intent
 from dialogs.state import (
     ConversationState,
-    LedgerEntry,
     Pending,
     SlotChange,
     SlotValue,
@@ -437,7 +436,7 @@ def _finish(turn: _Turn, inbound: InboundMessage) -> StepResult:
         changed = {change.slot for change in turn.changes}
         rules = tuple(rule for slot in changed for rule in flow.rules_by_slot.get(slot, ()))
         turn.events.extend(fit_events(rules, turn.attributes(), turn.now, live))
-    ledger = () if turn.erase else before.ledger + tuple(LedgerEntry.of(e) for e in turn.events)
+    ledger = () if turn.erase else before.ledger + tuple(turn.events)
     turn.fields.update(ledger=ledger, turns=before.turns + 1, last_inbound_at=inbound.sent_at)
     state = turn.state()
     current = score(state.ledger, turn.now, flow.policy)
@@ -472,9 +471,7 @@ def apply_signal(
     """An engagement signal from outside a message (read receipt, silence): score and stage."""
     event = engagement_event(rule, now, flow.engagement_points)
     events = (event,) if event is not None else ()
-    state = state.model_copy(
-        update={"ledger": state.ledger + tuple(LedgerEntry.of(e) for e in events)}
-    )
+    state = state.model_copy(update={"ledger": state.ledger + tuple(events)})
     current = score(state.ledger, now, flow.policy)
     change = next_stage(state.stage, qualification(state, current.value, now), flow.stage_rules)
     if change is not None:

@@ -5,7 +5,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from scoring import EventKind, ScoreEvent, Stage
+from scoring import ScoreEvent, Stage
 
 SlotStatus = Literal["filled", "unknown"]
 Language = Literal["id", "en"]
@@ -22,17 +22,31 @@ M = TypeVar("M", bound=_Frozen)
 def trusted(cls: type[M], values: dict[str, Any]) -> M:
     """`cls.model_construct(**values)` for values already validated that name every field.
 
-    The engine builds a state and a ledger entry or two on every message from values that
+    The engine builds a state and a slot value or two on every message from values that
     are validated models or typed dataclass fields already; model_construct walks every field
     in Python (~6 µs for a state), this sets what it would set (~1 µs). Only for these models:
     no aliases, no private attributes, no post-init, extra forbidden (checked below).
     """
     model = cls.__new__(cls)
     object.__setattr__(model, "__dict__", values)
-    object.__setattr__(model, "__pydantic_fields_set__", set(values))
+    object.__setattr__(model, "__pydantic_fields_set__", _every_field(cls))
     object.__setattr__(model, "__pydantic_extra__", None)
     object.__setattr__(model, "__pydantic_private__", None)
     return model
+
+
+def _every_field(cls: type[_Frozen]) -> set[str]:
+    # One set per model class, shared by every instance `trusted` builds: a set of its own
+    # would be one more object per slot value for the garbage collector to walk
+    # in every lead kept in memory (a third of them). Sharing is safe because these models
+    # are frozen: pydantic only changes a fields set on a copy (`model_copy` copies it first).
+    fields = _FIELD_SETS.get(cls)
+    if fields is None:
+        fields = _FIELD_SETS[cls] = set(cls.model_fields)
+    return fields
+
+
+_FIELD_SETS: dict[type[_Frozen], set[str]] = {}
 
 
 class SlotValue(_Frozen):
@@ -63,35 +77,6 @@ class Pending(_Frozen):
     alternatives: tuple[Any, ...] = ()
 
 
-class LedgerEntry(_Frozen):
-    """A ScoreEvent in JSON form, so the state carries the ledger it scores from."""
-
-    at: datetime
-    rule_id: str
-    reason: str
-    points: int
-    kind: EventKind
-    key: str = ""
-
-    @classmethod
-    def of(cls, event: ScoreEvent) -> "LedgerEntry":
-        # a ScoreEvent's fields are typed as these are: nothing to validate
-        return trusted(
-            cls,
-            {
-                "at": event.at,
-                "rule_id": event.rule_id,
-                "reason": event.reason,
-                "points": event.points,
-                "kind": event.kind,
-                "key": event.key,
-            },
-        )
-
-    def event(self) -> ScoreEvent:
-        return ScoreEvent(self.at, self.rule_id, self.reason, self.points, self.kind, self.key)
-
-
 class ConversationState(_Frozen):
     """The conversation as of its last step; a new step returns a new state."""
 
@@ -104,8 +89,10 @@ class ConversationState(_Frozen):
     slots: dict[str, SlotValue] = Field(default_factory=dict)
     pending: Pending | None = None
     stage: Stage = Stage.LEAD
-    # in memory only: storage keeps the ledger as score_events rows, not in the stored JSON
-    ledger: tuple[LedgerEntry, ...] = ()
+    # In memory only: storage keeps the ledger as score_events rows, so it is left out of the
+    # stored JSON. The scoring package's own frozen events, not models: one object each for
+    # the garbage collector to walk in every lead kept in memory, where a model is three.
+    ledger: tuple[ScoreEvent, ...] = Field(default=(), exclude=True)
     last_prompt_at: datetime | None = None
     last_inbound_at: datetime | None = None
     demo_requested: bool = False
@@ -116,7 +103,7 @@ class ConversationState(_Frozen):
         return slot in self.slots
 
     def events(self) -> list[ScoreEvent]:
-        return [entry.event() for entry in self.ledger]
+        return list(self.ledger)
 
 
 def _check_trusted(*models: type[_Frozen]) -> None:
@@ -131,4 +118,4 @@ def _check_trusted(*models: type[_Frozen]) -> None:
             raise TypeError(f"{model.__name__} cannot be built by `trusted`")
 
 
-_check_trusted(SlotValue, SlotChange, LedgerEntry, ConversationState)
+_check_trusted(SlotValue, SlotChange, ConversationState)
