@@ -214,7 +214,7 @@ outbox: Final = Table(
     Column("channel", String(16), nullable=False),
     Column("target", String(255), nullable=False),
     Column("payload", JSON, nullable=False),
-    Column("handoff_id", String(ID_LENGTH), ForeignKey("handoffs.id"), index=True),
+    Column("handoff_id", String(ID_LENGTH), ForeignKey("handoffs.id")),
     Column("status", String(16), nullable=False),
     Column("attempts", Integer, nullable=False),
     # For 'pending' rows the next try; for 'sending' rows the end of the claim's lease.
@@ -225,6 +225,9 @@ outbox: Final = Table(
     Column("sent_message_id", String(128)),
     # status first: claim_due reads only pending/sending rows, never the sent history.
     Index(None, "status", "next_attempt_at"),
+    # A handoff's rows by kind (releasing its routing when the conversation ends): two
+    # columns matched exactly, so SQLite prefers it to the status index (migration 0002).
+    Index(None, "handoff_id", "kind"),
     CheckConstraint(_in("status", OUTBOX_STATUSES), name="status"),
 )
 

@@ -278,9 +278,12 @@ def _compile(dialect: Dialect) -> _Statements:
             .where(
                 outbox.c.kind == _literal("handoff.route"),
                 outbox.c.status == _literal("pending"),
-                outbox.c.handoff_id.in_(
-                    select(handoffs.c.id).where(handoffs.c.lead_id == bindparam("b_lead"))
-                ),
+                # `=` a scalar subquery (a lead has at most one handoff), not IN: with IN,
+                # SQLite walks every pending row through the status index instead
+                outbox.c.handoff_id
+                == select(handoffs.c.id)
+                .where(handoffs.c.lead_id == bindparam("b_lead"))
+                .scalar_subquery(),
             )
             .values(next_attempt_at=bindparam("b_at")),
             ("b_at", "b_lead"),

@@ -135,6 +135,18 @@ async def postgres_db(postgres_schema: str) -> AsyncIterator[Database]:
         await database.dispose()
 
 
+@pytest.fixture
+async def sqlite_db(sqlite_template: Path, tmp_path: Path) -> AsyncIterator[Database]:
+    """SQLite alone, migrated and empty: for what only SQLite has (its query planner)."""
+    path = tmp_path / "qualibot.db"
+    shutil.copyfile(sqlite_template, path)
+    database = Database.from_url(f"sqlite:///{path}")
+    try:
+        yield database
+    finally:
+        await database.dispose()
+
+
 @pytest.fixture(params=BACKENDS)
 async def fresh_db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
     """A database migrated from nothing for this test alone (migration tests change it)."""

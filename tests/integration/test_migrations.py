@@ -31,7 +31,7 @@ async def test_upgrade_to_head_matches_the_models(fresh_db: Database) -> None:
     diff = await schema_diff(fresh_db)
 
     assert diff == []
-    assert await current_revision(fresh_db) == "0001"
+    assert await current_revision(fresh_db) == "0002"
     assert tables == {*metadata.tables, "alembic_version"}
 
 
@@ -43,7 +43,7 @@ async def test_downgrade_to_base_and_back_up(fresh_db: Database) -> None:
     await upgrade_database(fresh_db)
 
     assert after_downgrade == {"alembic_version"}
-    assert await current_revision(fresh_db) == "0001"
+    assert await current_revision(fresh_db) == "0002"
     assert await schema_diff(fresh_db) == []
 
 
@@ -55,7 +55,7 @@ async def test_upgrade_by_url_is_repeatable(tmp_path: Path) -> None:
 
     db = Database.from_url(url)
     try:
-        assert await current_revision(db) == "0001"
+        assert await current_revision(db) == "0002"
     finally:
         await db.dispose()
 

@@ -11,9 +11,9 @@ from storage.leads import get_lead
 from storage.messages import transcript
 from storage.outbox import list_outbox
 from storage.score_events import list_score_events
-from storage.turns import write_turns
+from storage.turns import HandoffRefresh, _statements, write_turns
 
-from .factories import NOW, count_rows, make_lead, make_turn
+from .factories import NOW, count_rows, make_lead, make_outbox, make_turn
 
 
 async def test_a_turn_writes_lead_conversation_messages_and_ledger(db: Database) -> None:
@@ -246,3 +246,47 @@ async def test_a_batch_of_only_duplicates_writes_nothing(db: Database) -> None:
 
     assert duplicates == {0, 1}
     assert empty == set()
+
+
+async def test_an_ended_conversation_releases_only_its_own_handoff_routing(db: Database) -> None:
+    later = NOW + timedelta(minutes=3)  # the grace the pipeline gives a still-active prospect
+    turns, handoff_ids = [], []
+    for _ in range(3):
+        lead = make_lead(stage="sql")
+        turn = make_turn(lead, handoff=True)
+        assert turn.handoff is not None
+        handoff_ids.append(turn.handoff.id)
+        route = replace(
+            make_outbox(dedup_key=f"handoff:{turn.handoff.id}:route", handoff_id=turn.handoff.id),
+            kind="handoff.route",
+            next_attempt_at=later,
+        )
+        turns.append(replace(turn, outbox=(route,)))
+    async with db.transaction() as conn:
+        await write_turns(conn, turns)
+
+    ended = turns[1]
+    release = replace(
+        make_turn(ended.lead, seq=3),
+        refresh=HandoffRefresh(lead_id=ended.lead.id, summary={"done": True}, release_at=NOW),
+    )
+    async with db.transaction() as conn:
+        await write_turns(conn, [release])
+
+    async with db.connection() as conn:
+        due = {row.handoff_id: row.next_attempt_at for row in await list_outbox(conn)}
+    assert due == {handoff_ids[0]: later, handoff_ids[1]: NOW, handoff_ids[2]: later}
+
+
+async def test_sqlite_finds_the_routing_to_release_by_handoff_not_among_all_pending(
+    sqlite_db: Database,
+) -> None:
+    # Runs on every turn that ends a qualified conversation: it must not walk the pending
+    # rows, which pile up while an SDR channel is down. (PostgreSQL plans from statistics;
+    # SQLite has none unless ANALYZE ran, so the statement and indexes must lead it.)
+    sql = _statements(sqlite_db.engine.dialect).release
+    async with sqlite_db.connection() as conn:
+        plan = await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", (NOW.isoformat(), "x"))
+        details = [row[-1] for row in plan]
+    assert any("ix_outbox_handoff_id_kind" in line for line in details), details
+    assert not any("ix_outbox_status" in line for line in details), details
