@@ -1,6 +1,5 @@
 """The SQLite writer thread: a batch of loads and turns in one transaction, all or nothing."""
 
-import shutil
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
@@ -11,27 +10,21 @@ from sqlalchemy.exc import IntegrityError
 from storage import models
 from storage.conversations import load_conversation, plan_load
 from storage.database import Database
+from storage.messages import transcript
+from storage.raw import chunks
 from storage.sqlite_writer import SqliteWriter
 
 from .factories import count_rows, make_lead, make_turn
 
 
 @pytest.fixture
-async def sqlite_db(sqlite_template: Path, tmp_path: Path) -> Database:
-    """A migrated SQLite file (the writer is SQLite's; PostgreSQL writes through SQLAlchemy)."""
-    path = tmp_path / "qualibot.db"
-    shutil.copyfile(sqlite_template, path)
-    return Database.from_url(f"sqlite:///{path}")
-
-
-@pytest.fixture
 async def writer(sqlite_db: Database) -> AsyncIterator[SqliteWriter]:
+    """The writer of a migrated SQLite file (PostgreSQL writes through SQLAlchemy)."""
     found = SqliteWriter.for_database(sqlite_db)
     assert found is not None
     await found.open()
     yield found
     await found.close()
-    await sqlite_db.dispose()
 
 
 async def test_a_batch_loads_prospects_and_writes_turns(
@@ -55,6 +48,42 @@ async def test_a_batch_loads_prospects_and_writes_turns(
         # what the writer read is what SQLAlchemy reads: the same types, the same values
         assert written.results[0] == await load_conversation(conn, "web", known.channel_user_id)
         assert await load_conversation(conn, "web", "u-2") is not None
+
+
+async def test_a_large_batch_writes_every_row_in_order(
+    sqlite_db: Database, writer: SqliteWriter
+) -> None:
+    # 97 turns, 3 replies and 2 score events each: the writer sends INSERTs as multi-row
+    # statements in chunks (291 replies: 256 + 32 + 2 + 1), which must add up to all of them
+    leads = [make_lead(user=f"u-{n}") for n in range(97)]
+    replies = ("Halo!", "Boleh tahu nama Anda?", "Terima kasih 🙏")
+    turns = [make_turn(lead, replies=replies, points=(10, -5)) for lead in leads]
+
+    written = await writer.batch([], turns)
+
+    assert written.duplicates == set()
+    async with sqlite_db.connection() as conn:
+        assert await count_rows(conn, models.leads) == 97
+        assert await count_rows(conn, models.messages) == 97 * 4
+        assert await count_rows(conn, models.score_events) == 97 * 2
+        stored = await transcript(conn, leads[50].id)
+    inbound = turns[50].inbound
+    assert inbound is not None
+    assert [(m.seq, m.direction, m.text) for m in stored] == [
+        (1, "in", inbound.text),
+        (2, "out", "Halo!"),
+        (3, "out", "Boleh tahu nama Anda?"),
+        (4, "out", "Terima kasih 🙏"),
+    ]
+
+
+def test_rows_are_cut_into_power_of_two_chunks_in_order() -> None:
+    rows = [(n,) for n in range(58)]
+
+    cut = list(chunks(rows))
+
+    assert [len(chunk) for chunk in cut] == [32, 16, 8, 2]
+    assert [row for chunk in cut for row in chunk] == rows
 
 
 async def test_a_repeated_delivery_is_reported_as_a_duplicate(writer: SqliteWriter) -> None:
