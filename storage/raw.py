@@ -16,7 +16,7 @@ sqlite3 connection, which is how the SQLite writer thread runs a whole batch in 
 import json
 import re
 import sqlite3
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import chain
@@ -56,6 +56,8 @@ class Query:
 Step = Many | Query
 Plan = Generator[Step, Any, T]
 
+# Rows per multi-row INSERT ... RETURNING: SQLAlchemy's insertmanyvalues page size.
+PAGE_ROWS: Final = 1000
 _DOLLAR: Final = re.compile(r"\$\d+")
 
 
@@ -159,7 +161,7 @@ def run_plan_sync(plan: Plan[T], conn: sqlite3.Connection, dialect: Dialect) -> 
             try:
                 if isinstance(step, Many):
                     if step.rows:
-                        _many_sync(conn, step)
+                        conn.executemany(step.sql, step.rows)
                     result = None
                 else:
                     result = conn.execute(step.sql, step.params).fetchall()
@@ -167,51 +169,6 @@ def run_plan_sync(plan: Plan[T], conn: sqlite3.Connection, dialect: Dialect) -> 
                 raise sqlalchemy_error(error, step, dialect) from error
     except StopIteration as done:
         return done.value  # type: ignore[no-any-return]
-
-
-# Rows per multi-row statement: powers of two, so that a statement has ten texts at most
-# (58 rows: 32 + 16 + 8 + 2) for the drivers' statement caches, not one per row count.
-_CHUNKS: Final = (512, 256, 128, 64, 32, 16, 8, 4, 2, 1)
-_REPEATED: dict[str, "RepeatedValues | None"] = {}
-
-
-def chunks(rows: Sequence[Row]) -> Iterator[Sequence[Row]]:
-    """`rows` in order, cut into runs of the sizes in _CHUNKS."""
-    start = 0
-    for size in _CHUNKS:
-        while len(rows) - start >= size:
-            yield rows[start : start + size]
-            start += size
-
-
-def _many_sync(conn: sqlite3.Connection, step: Many) -> None:
-    """An INSERT's rows as a few multi-row statements (58 rows: 32 + 16 + 8 + 2); any other
-    statement by executemany.
-
-    executemany steps SQLite once per row, and the sqlite3 module lets go of the GIL around
-    every step. When the event loop's thread is busy, taking it back waits for the loop's
-    switch interval (5 ms), so a batch of a few hundred rows could take far longer than its
-    work; one statement per chunk takes the GIL back a few times per batch instead.
-    """
-    sql, rows = step.sql, step.rows
-    if sql in _REPEATED:
-        repeated = _REPEATED[sql]
-    else:
-        repeated = _REPEATED[sql] = _repeatable(sql, len(rows[0]))
-    if repeated is None:
-        conn.executemany(sql, rows)
-        return
-    for chunk in chunks(rows):
-        conn.execute(repeated.sql(len(chunk)), tuple(chain.from_iterable(chunk)))
-
-
-def _repeatable(sql: str, width: int) -> "RepeatedValues | None":
-    if not sql.startswith("INSERT "):
-        return None
-    try:
-        return RepeatedValues(sql, width)
-    except StorageError:  # not a plain VALUES row: executemany it is
-        return None
 
 
 def sqlalchemy_error(error: sqlite3.Error, step: Step, dialect: Dialect) -> Exception:
@@ -224,16 +181,22 @@ def sqlalchemy_error(error: sqlite3.Error, step: Step, dialect: Dialect) -> Exce
     return wrapped if isinstance(wrapped, Exception) else error
 
 
-class RepeatedValues:
-    """An INSERT ... VALUES (one row) [tail] as SQL text for any number of rows."""
+class ManyRowInsert:
+    """An INSERT ... RETURNING of many rows as one statement per page: VALUES (...), (...).
 
-    def __init__(self, sql: str, width: int) -> None:
+    The sqlite3 module cannot return rows from an executemany and asyncpg's executemany
+    returns none, so SQLAlchemy renders multi-row VALUES for these ("insertmanyvalues");
+    this does the same, with the SQL of each row count built once.
+    """
+
+    def __init__(self, dialect: Dialect, statement: ClauseElement, names: Sequence[str]) -> None:
+        sql = compile_sql(dialect, statement, names)
         head, values = sql.split(" VALUES ", 1)
         end = values.index(")") + 1  # the row holds no parentheses: placeholders and casts
         self._head, self._row, self._tail = f"{head} VALUES ", values[:end], values[end:]
-        self._width = width
+        self._width = len(names)
         numbered = len(_DOLLAR.findall(self._row))  # asyncpg's $1, $2, ...
-        if max(numbered, self._row.count("?")) != width:
+        if max(numbered, self._row.count("?")) != self._width:
             raise StorageError(f"cannot repeat the VALUES row of {sql!r}")
         self._numbered = numbered > 0
         self._sql: dict[int, str] = {}
@@ -256,23 +219,12 @@ class RepeatedValues:
         )
         return self._head + values + self._tail
 
-
-class ManyRowInsert:
-    """An INSERT ... RETURNING of many rows as one statement per page: VALUES (...), (...).
-
-    The sqlite3 module cannot return rows from an executemany and asyncpg's executemany
-    returns none, so SQLAlchemy renders multi-row VALUES for these ("insertmanyvalues");
-    this does the same, in `chunks`, with the SQL of each size built once.
-    """
-
-    def __init__(self, dialect: Dialect, statement: ClauseElement, names: Sequence[str]) -> None:
-        self._values = RepeatedValues(compile_sql(dialect, statement, names), len(names))
-
     def returning(self, rows: Sequence[Row]) -> Plan[list[Any]]:
         """Insert `rows` in order; the first RETURNING column of every row that went in."""
         returned: list[Any] = []
-        for chunk in chunks(rows):
-            rows_in = yield Query(self._values.sql(len(chunk)), tuple(chain(*chunk)))
+        for start in range(0, len(rows), PAGE_ROWS):
+            page = rows[start : start + PAGE_ROWS]
+            rows_in = yield Query(self.sql(len(page)), tuple(chain(*page)))
             returned.extend(row[0] for row in rows_in)
         return returned
 

@@ -11,7 +11,6 @@ from storage import models
 from storage.conversations import load_conversation, plan_load
 from storage.database import Database
 from storage.messages import transcript
-from storage.raw import chunks
 from storage.sqlite_writer import SqliteWriter
 
 from .factories import count_rows, make_lead, make_turn
@@ -53,8 +52,7 @@ async def test_a_batch_loads_prospects_and_writes_turns(
 async def test_a_large_batch_writes_every_row_in_order(
     sqlite_db: Database, writer: SqliteWriter
 ) -> None:
-    # 97 turns, 3 replies and 2 score events each: the writer sends INSERTs as multi-row
-    # statements in chunks (291 replies: 256 + 32 + 2 + 1), which must add up to all of them
+    # 97 turns with 3 replies and 2 score events each, in one transaction
     leads = [make_lead(user=f"u-{n}") for n in range(97)]
     replies = ("Halo!", "Boleh tahu nama Anda?", "Terima kasih 🙏")
     turns = [make_turn(lead, replies=replies, points=(10, -5)) for lead in leads]
@@ -75,15 +73,6 @@ async def test_a_large_batch_writes_every_row_in_order(
         (3, "out", "Boleh tahu nama Anda?"),
         (4, "out", "Terima kasih 🙏"),
     ]
-
-
-def test_rows_are_cut_into_power_of_two_chunks_in_order() -> None:
-    rows = [(n,) for n in range(58)]
-
-    cut = list(chunks(rows))
-
-    assert [len(chunk) for chunk in cut] == [32, 16, 8, 2]
-    assert [row for chunk in cut for row in chunk] == rows
 
 
 async def test_a_repeated_delivery_is_reported_as_a_duplicate(writer: SqliteWriter) -> None:
