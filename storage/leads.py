@@ -89,15 +89,15 @@ async def erase_lead(conn: AsyncConnection, lead_id: str, at: datetime) -> bool:
     await conn.execute(delete(messages).where(messages.c.lead_id == lead_id))
     await conn.execute(delete(score_events).where(score_events.c.lead_id == lead_id))
     await conn.execute(delete(conversations).where(conversations.c.lead_id == lead_id))
-    handoff_ids = select(handoffs.c.id).where(handoffs.c.lead_id == lead_id).scalar_subquery()
+    # `=` the lead's one handoff, not IN: with IN, SQLite walks every pending row through the
+    # status index instead of the handoff's (see migration 0002)
+    handoff_id = select(handoffs.c.id).where(handoffs.c.lead_id == lead_id).scalar_subquery()
     await conn.execute(
         update(outbox)
-        .where(outbox.c.handoff_id.in_(handoff_ids), outbox.c.status.in_(("pending", "sending")))
+        .where(outbox.c.handoff_id == handoff_id, outbox.c.status.in_(("pending", "sending")))
         .values(status="dead", last_error="lead erased")
     )
-    await conn.execute(
-        update(outbox).where(outbox.c.handoff_id.in_(handoff_ids)).values(payload={})
-    )
+    await conn.execute(update(outbox).where(outbox.c.handoff_id == handoff_id).values(payload={}))
     await conn.execute(
         update(handoffs).where(handoffs.c.lead_id == lead_id).values(summary={}, delivery=None)
     )
