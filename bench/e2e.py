@@ -100,6 +100,20 @@ async def wait_ready(url: str, attempts: int = 200) -> None:
     raise SystemExit(f"server at {url} did not start; run `qualibot serve` by hand to see why")
 
 
+async def post_message(http: aiohttp.ClientSession, url: str, session: str, step: int) -> None:
+    """POST the script's `step` as `session` to the web chat API; a non-200 ends the bench."""
+    text, choice = SCRIPT[step]
+    body = orjson.dumps(
+        {"session": session, "message_id": f"{session}-{step}", "text": text, "choice": choice}
+    )
+    async with http.post(
+        url + "/api/chat", data=body, headers={"Content-Type": "application/json"}
+    ) as response:
+        await response.read()
+        if response.status != 200:
+            raise SystemExit(f"{url} answered {response.status}")
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
@@ -118,22 +132,9 @@ async def closed_loop(
         async def prospect() -> None:
             while time.perf_counter() < deadline:
                 session = f"{tag}{next(sessions)}"
-                for i, (text, choice) in enumerate(SCRIPT):
-                    body = orjson.dumps(
-                        {
-                            "session": session,
-                            "message_id": f"{session}-{i}",
-                            "text": text,
-                            "choice": choice,
-                        }
-                    )
+                for i in range(len(SCRIPT)):
                     started = time.perf_counter()
-                    async with http.post(
-                        url + "/api/chat", data=body, headers={"Content-Type": "application/json"}
-                    ) as r:
-                        await r.read()
-                        if r.status != 200:
-                            raise SystemExit(f"{url} answered {r.status}")
+                    await post_message(http, url, session, i)
                     latencies.append(time.perf_counter() - started)
                     if time.perf_counter() >= deadline:
                         return
@@ -152,20 +153,8 @@ async def open_loop(url: str, seconds: float, rate: float, tag: str) -> list[flo
         pending: list[asyncio.Task[None]] = []
 
         async def send(session: str, i: int) -> None:
-            text, choice = SCRIPT[i]
-            body = orjson.dumps(
-                {
-                    "session": session,
-                    "message_id": f"{session}-{i}",
-                    "text": text,
-                    "choice": choice,
-                }
-            )
             started = time.perf_counter()
-            async with http.post(
-                url + "/api/chat", data=body, headers={"Content-Type": "application/json"}
-            ) as r:
-                await r.read()
+            await post_message(http, url, session, i)
             latencies.append(time.perf_counter() - started)
 
         total = int(seconds * rate)

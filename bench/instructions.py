@@ -25,10 +25,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
-import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from e2e import SCRIPT, free_port, wait_ready
+from e2e import SCRIPT, free_port, post_message, wait_ready
 
 BENCH = Path(__file__).resolve()
 
@@ -92,22 +91,8 @@ async def play(url: str, prospects: int, tag: str) -> None:
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
 
         async def prospect(n: int) -> None:
-            for i, (text, choice) in enumerate(SCRIPT):
-                session = f"{tag}{n}"
-                body = orjson.dumps(
-                    {
-                        "session": session,
-                        "message_id": f"{session}-{i}",
-                        "text": text,
-                        "choice": choice,
-                    }
-                )
-                async with http.post(
-                    url + "/api/chat", data=body, headers={"Content-Type": "application/json"}
-                ) as response:
-                    await response.read()
-                    if response.status != 200:
-                        raise SystemExit(f"{url} answered {response.status}")
+            for i in range(len(SCRIPT)):
+                await post_message(http, url, f"{tag}{n}", i)
 
         await asyncio.gather(*(prospect(n) for n in range(prospects)))
 

@@ -215,7 +215,7 @@ class Pipeline:
     def _duplicate(self, session: LeadSession) -> Outcome:
         state = session.state
         current = self._flow_for(state)
-        value = compute_score(state.events(), self._clock(), current.policy)
+        value = compute_score(state.ledger, self._clock(), current.policy)
         return Outcome(
             lead_id=session.id,
             replies=(),

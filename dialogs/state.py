@@ -102,9 +102,6 @@ class ConversationState(_Frozen):
         """Whether the slot has an answer (an 'unknown' after the retry limit counts too)."""
         return slot in self.slots
 
-    def events(self) -> list[ScoreEvent]:
-        return list(self.ledger)
-
 
 def _check_trusted(*models: type[_Frozen]) -> None:
     # what `trusted` relies on; a change to these models must revisit it
