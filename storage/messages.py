@@ -144,22 +144,22 @@ async def update_status_by_channel_id(
 
 
 async def replies_to(
-    conn: AsyncConnection, channel: str, channel_message_id: str
+    conn: AsyncConnection, lead_id: str, channel_message_id: str
 ) -> list[StoredMessage]:
-    """What we answered to one inbound message (the outbound messages that followed it, up to
-    the lead's next inbound one), so a client retrying a message can be shown the answer."""
-    inbound = (
+    """What we answered to one of a lead's inbound messages (the outbound messages that
+    followed it, up to the lead's next inbound one), so a client retrying a message can be
+    shown the answer. Scoped to the lead: another conversation's id finds nothing here."""
+    seq = (
         await conn.execute(
-            select(messages.c.lead_id, messages.c.seq).where(
-                messages.c.channel == channel,
+            select(messages.c.seq).where(
+                messages.c.lead_id == lead_id,
                 messages.c.direction == "in",
                 messages.c.channel_message_id == channel_message_id,
             )
         )
-    ).first()
-    if inbound is None:
+    ).scalar_one_or_none()
+    if seq is None:
         return []
-    lead_id, seq = inbound
     later = await conn.execute(
         select(*_COLUMNS)
         .where(messages.c.lead_id == lead_id, messages.c.seq > seq)

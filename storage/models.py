@@ -144,8 +144,12 @@ messages: Final = Table(
     Column("error_code", String(64)),
     Column("created_at", UtcDateTime, nullable=False),
     Column("status_at", UtcDateTime),
-    # The dedup key of inbound deliveries; NULLs (unsent outbound) never collide.
-    UniqueConstraint("channel", "direction", "channel_message_id"),
+    # The dedup key of inbound deliveries, per conversation: a web chat's message ids come
+    # from the browser and Telegram's are per chat, so only the lead (channel and chat)
+    # makes them unique. NULLs (unsent outbound) never collide.
+    UniqueConstraint("lead_id", "direction", "channel_message_id"),
+    # Delivery receipts name our outbound message by the platform's id alone.
+    Index(None, "channel", "channel_message_id"),
     Index(None, "lead_id", "seq"),
     CheckConstraint(_in("direction", ("in", "out")), name="direction"),
     CheckConstraint(_in("status", MESSAGE_STATUSES), name="status"),

@@ -211,7 +211,7 @@ def _compile(dialect: Dialect) -> _Statements:
         inbound=ManyRowInsert(
             dialect,
             inbound.on_conflict_do_nothing(
-                index_elements=["channel", "direction", "channel_message_id"]
+                index_elements=["lead_id", "direction", "channel_message_id"]
             ).returning(messages.c.id),
             _MESSAGE,
         ),

@@ -89,7 +89,7 @@ def webchat_routes(
         if outcome.duplicate:
             # a browser retrying after a lost response still gets what we answered
             async with request.app[db_key].connection() as conn:
-                stored = await replies_to(conn, "web", body.message_id)
+                stored = await replies_to(conn, outcome.lead_id, body.message_id)
             answer["replies"] = [{"text": m.text, "choices": m.choices or []} for m in stored]
         return web.Response(body=orjson.dumps(answer), content_type="application/json")
 

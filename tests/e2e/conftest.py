@@ -1,6 +1,6 @@
-"""E2E fixtures: the real app (build_app) on a SQLite file, over HTTP."""
+"""E2E fixtures: the real app (build_app) on a SQLite file (or PostgreSQL), over HTTP."""
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +10,7 @@ from aiohttp.test_utils import TestClient
 
 from bot.app import build_app
 from bot.config import Settings
+from tests.postgres import create_database, drop_database
 
 AppClient = TestClient[web.Request, web.Application]
 MakeClient = Callable[..., Awaitable[AppClient]]
@@ -22,6 +23,30 @@ def settings(tmp_path: Path) -> Settings:
         admin_password="s3cret",
         public_url="https://bot.example.com",
     )
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+async def any_settings(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Settings]:
+    """Settings on each backend: a SQLite file, and a new PostgreSQL database of its own."""
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path}/qualibot.db"
+    else:
+        url = await create_database()
+    try:
+        yield Settings(
+            database_url=url, admin_password="s3cret", public_url="https://bot.example.com"
+        )
+    finally:
+        if request.param == "postgresql":
+            await drop_database(url)
+
+
+@pytest.fixture
+async def any_client(
+    aiohttp_client: Callable[[web.Application], Awaitable[AppClient]], any_settings: Settings
+) -> AppClient:
+    """The app over HTTP on each backend."""
+    return await aiohttp_client(build_app(any_settings))
 
 
 @pytest.fixture

@@ -111,3 +111,41 @@ async def test_resending_every_message_changes_nothing(client: AppClient) -> Non
         listed = await handoffs.list_handoffs(conn)
     assert after == before
     assert len(listed) == 1
+
+
+async def test_two_sessions_with_the_same_message_id_are_two_messages(
+    any_client: AppClient,
+) -> None:
+    first = await chat(any_client, "alice", "m-1", "Halo kak")
+
+    second = await chat(any_client, "mallory", "m-1", "hi there")
+
+    # mallory's message is processed as her own, and she is never shown alice's replies
+    assert first["duplicate"] is False
+    assert second["duplicate"] is False
+    async with any_client.app[DB].connection() as conn:
+        alice = await leads.find_lead(conn, "web", "alice")
+        mallory = await leads.find_lead(conn, "web", "mallory")
+        assert alice is not None
+        assert mallory is not None
+        alice_inbound = [
+            m.text for m in await messages.transcript(conn, alice.id) if m.direction == "in"
+        ]
+        mallory_inbound = [
+            m.text for m in await messages.transcript(conn, mallory.id) if m.direction == "in"
+        ]
+    assert alice_inbound == ["Halo kak"]
+    assert mallory_inbound == ["hi there"]
+
+
+async def test_a_retry_is_answered_only_with_that_sessions_replies(any_client: AppClient) -> None:
+    await chat(any_client, "alice", "m-1", "Halo kak")
+    await chat(any_client, "alice", "m-2", choice="yes")
+    await chat(any_client, "mallory", "m-2", "hello")
+
+    retried = await chat(any_client, "mallory", "m-2", "hello")
+
+    assert retried["duplicate"] is True
+    texts = [reply["text"] for reply in retried["replies"]]
+    assert "Terima kasih! Dengan siapa saya berbicara?" not in texts
+    assert texts  # her own greeting comes back

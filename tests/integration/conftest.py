@@ -6,7 +6,6 @@ the suite fast. `fresh_db` migrates from nothing for the tests that need that.
 """
 
 import asyncio
-import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -18,15 +17,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from storage.database import Database
 from storage.migrate import upgrade_database
 from storage.models import metadata
+from tests.postgres import PG_URL, unreachable
 
-PG_URL = os.environ.get(
-    "QUALIBOT_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-)
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
-
-
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
 def _postgres(schema: str) -> Database:
@@ -44,9 +37,7 @@ async def _create_schema(schema: str) -> Database:
             await conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
     except (OSError, SQLAlchemyError) as e:
         await db.dispose()
-        if _in_ci():
-            pytest.fail(f"PostgreSQL at {PG_URL} is required in CI (CI=true): {e}")
-        pytest.skip(f"PostgreSQL at {PG_URL} is not reachable: {e}")
+        unreachable(e)
     await upgrade_database(db)
     return db
 

@@ -4,11 +4,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
 from storage.database import Database
 from storage.migrate import (
+    alembic_config,
     current_revision,
     downgrade_database,
     schema_diff,
@@ -18,6 +20,7 @@ from storage.migrate import (
 from storage.models import metadata
 
 ROOT = Path(__file__).resolve().parents[2]
+HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 def _tables(connection: Connection) -> set[str]:
@@ -31,7 +34,7 @@ async def test_upgrade_to_head_matches_the_models(fresh_db: Database) -> None:
     diff = await schema_diff(fresh_db)
 
     assert diff == []
-    assert await current_revision(fresh_db) == "0002"
+    assert await current_revision(fresh_db) == HEAD
     assert tables == {*metadata.tables, "alembic_version"}
 
 
@@ -43,7 +46,7 @@ async def test_downgrade_to_base_and_back_up(fresh_db: Database) -> None:
     await upgrade_database(fresh_db)
 
     assert after_downgrade == {"alembic_version"}
-    assert await current_revision(fresh_db) == "0002"
+    assert await current_revision(fresh_db) == HEAD
     assert await schema_diff(fresh_db) == []
 
 
@@ -55,7 +58,7 @@ async def test_upgrade_by_url_is_repeatable(tmp_path: Path) -> None:
 
     db = Database.from_url(url)
     try:
-        assert await current_revision(db) == "0002"
+        assert await current_revision(db) == HEAD
     finally:
         await db.dispose()
 
