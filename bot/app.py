@@ -5,7 +5,7 @@ import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import aiohttp
 from aiohttp import web
@@ -35,6 +35,7 @@ WORKER = web.AppKey("worker", OutboxWorker)
 # Filled by the channel set-up in http_ctx: channel name -> notifier / sender.
 NOTIFIERS = web.AppKey("notifiers", dict[str, Notifier])
 SENDERS = web.AppKey("senders", dict[str, Sender])
+NOTE_SENDERS = web.AppKey("note_senders", dict[str, Sender])  # notes to SDR chats
 BACKGROUND = web.AppKey("background", Background)
 SDRS = web.AppKey("sdrs", SdrDirectory)
 CLOCK: web.AppKey[Callable[[], datetime]] = web.AppKey("clock")
@@ -49,6 +50,16 @@ def group_targets(settings: Settings) -> list[tuple[str, str]]:
     if settings.whatsapp is not None:
         targets += [("whatsapp", number) for number in settings.whatsapp.sdr_numbers]
     return targets
+
+
+def outbox_channels(settings: Settings) -> list[str]:
+    """Channels whose replies leave after the webhook's answer, from the outbox."""
+    channels: list[str] = []
+    if settings.telegram is not None:
+        channels.append("telegram")
+    if settings.whatsapp is not None:
+        channels.append("whatsapp")
+    return channels
 
 
 def utc_now() -> datetime:
@@ -80,7 +91,14 @@ def build_app(
         committer = GroupCommitter(db)
         await committer.start()
         app[DB], app[COMMITTER] = db, committer
-        app[PIPELINE] = Pipeline(db, committer, flow, clock=clock, base_url=settings.base_url)
+        app[PIPELINE] = Pipeline(
+            db,
+            committer,
+            flow,
+            clock=clock,
+            base_url=settings.base_url,
+            outbox_channels=outbox_channels(settings),
+        )
         app[SDRS] = SdrDirectory(
             db,
             clock=clock,
@@ -106,8 +124,10 @@ def build_app(
             app[COMMITTER].run,
             notifiers=notifiers,
             senders=senders,
+            note_senders=app[NOTE_SENDERS],
             group_targets=group_targets(settings),
             clock=clock,
+            lease=timedelta(seconds=settings.outbox_lease_seconds),
         )
         app[PIPELINE].on_handoff = worker.wake.set
         app[PIPELINE].route_handoffs = bool(notifiers)
@@ -132,9 +152,11 @@ def build_app(
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await worker.stop()  # sends in flight finish while the channels' sessions are open
 
     app[NOTIFIERS] = {}
     app[SENDERS] = {}
+    app[NOTE_SENDERS] = {}
     app[BACKGROUND] = Background()
     app[CLOCK] = clock
     # Channels start after the HTTP session and stop before it; the worker starts last, once

@@ -2,6 +2,7 @@
 
 import argparse
 import asyncio
+import re
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -91,17 +92,20 @@ def _serve(args: argparse.Namespace) -> int:
     except FlowErrors as e:
         print(e, file=sys.stderr)
         return 2
-    print(
-        f"qualibot: web chat on http://{settings.host}:{settings.port}/  "
-        f"(admin: /admin, database: {settings.database_url.split('://')[0]})",
-        flush=True,
-    )
+    database = settings.database_url.split("://")[0]
+
+    def started(banner: str) -> None:
+        # aiohttp's banner names the bound address: with --port 0, the port the OS chose.
+        urls = re.findall(r"https?://[^\s,]+", banner)
+        where = urls[0] if urls else f"http://{settings.host}:{settings.port}"
+        print(f"qualibot: web chat on {where}/  (admin: /admin, database: {database})", flush=True)
+
     web.run_app(
         app,
         host=settings.host,
         port=settings.port,
         access_log=None,
-        print=None,
+        print=started,
         loop=_event_loop(),
     )
     return 0

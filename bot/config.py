@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     max_text_chars: int = 4000
     telegram: TelegramConfig | None = None
     whatsapp: WhatsAppConfig | None = None
+    # How long a message being sent stays its worker's: after a crash mid-send, any worker
+    # sends it again once this has passed. Longer than a send can take (HTTP timeouts: 30 s).
+    outbox_lease_seconds: float = Field(default=45.0, gt=0)
 
     @property
     def base_url(self) -> str:

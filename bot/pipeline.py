@@ -2,7 +2,7 @@
 
 import logging
 from collections import OrderedDict, deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final
@@ -20,6 +20,7 @@ from dialogs import (
     step,
 )
 from dialogs.engine import apply_signal
+from handoff.outbox import reply_row
 from handoff.summary import build_summary
 from scoring import Band, Engagement, Stage
 from scoring import score as compute_score
@@ -89,6 +90,7 @@ class Pipeline:
         flows: Mapping[tuple[str, int], Flow] | None = None,
         clock: Callable[[], datetime],
         base_url: str = "",
+        outbox_channels: Collection[str] = (),
     ) -> None:
         self._db = db
         self._committer = committer
@@ -97,6 +99,10 @@ class Pipeline:
         self._flows[(flow.id, flow.version)] = flow
         self._clock = clock
         self._base_url = base_url.rstrip("/")
+        # Channels whose replies go out after the webhook is answered (Telegram, WhatsApp):
+        # they are outbox rows of the turn, so a crash after the commit loses none. The others
+        # (web chat, terminal) answer in the response itself: their replies are sent at once.
+        self._outbox_channels = frozenset(outbox_channels)
         self._locks = KeyedLocks()
         self._hot: OrderedDict[str, LeadSession] = OrderedDict()
         self.on_handoff: Callable[[], None] = lambda: None  # wakes the outbox worker
@@ -255,6 +261,7 @@ class Pipeline:
             status="received",
             created_at=inbound.sent_at,
         )
+        queued = channel in self._outbox_channels
         replies = tuple(
             MessageRow(
                 id=new_id(),
@@ -266,13 +273,26 @@ class Pipeline:
                 text=reply.text,
                 choice_id=None,
                 choices=[{"id": c.id, "label": c.label} for c in reply.choices] or None,
-                status="pending",
+                status="pending" if queued else "sent",
                 created_at=now,
             )
             for n, reply in enumerate(result.replies)
         )
         handoff = None
-        outbox: tuple[OutboxRow, ...] = ()
+        outbox: tuple[OutboxRow, ...] = (
+            tuple(
+                reply_row(
+                    message_id=row.id,
+                    channel=channel,
+                    target=session.channel_user_id,
+                    message=reply,
+                    now=now,
+                )
+                for row, reply in zip(replies, result.replies, strict=True)
+            )
+            if queued
+            else ()
+        )
         stage_change = None
         if result.stage_change is not None:
             stage_change = StageChangeRow(
@@ -295,7 +315,7 @@ class Pipeline:
             # While the prospect is still answering (contact details come last), give the
             # conversation a few minutes so the SDR gets the whole picture at once.
             due = now if state.status != "active" else now + HANDOFF_GRACE
-            outbox = (
+            outbox += (
                 ()
                 if not self.route_handoffs
                 else (

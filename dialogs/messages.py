@@ -51,7 +51,9 @@ class OutboundMessage:
 
 class DeliveryError(Exception):
     """A send failed. `retry_after` (seconds) says when to try again; None with
-    `permanent` means never retry (blocked, bad token, invalid recipient)."""
+    `permanent` means never retry (blocked, bad token, invalid recipient). `unreachable`
+    says the recipient can get nothing from us at all (blocked us, no such user), not just
+    this one message."""
 
     def __init__(
         self,
@@ -61,12 +63,14 @@ class DeliveryError(Exception):
         retry_after: float | None = None,
         permanent: bool = False,
         code: str | None = None,
+        unreachable: bool = False,
     ) -> None:
         super().__init__(f"{channel}: {message}")
         self.channel = channel
         self.retry_after = retry_after
         self.permanent = permanent
         self.code = code
+        self.unreachable = unreachable
 
 
 class Sender(Protocol):

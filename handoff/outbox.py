@@ -1,8 +1,12 @@
-"""The outbox worker: claims due notifications and delivers them, retrying with backoff.
+"""The outbox worker: claims due messages and notifications and delivers them, with backoff.
 
-Rows are written in the same transaction as the turn that caused them, so a crash never
-loses a handoff. Each row is marked sent right after its one successful send; a send is
-retried only when it failed, after the platform's `retry_after` or an exponential backoff.
+Every message that leaves after the webhook was answered is an outbox row: prospect replies
+(written in the same transaction as the turn that produced them), notes to SDRs, handoff
+routing and notices. So a crash after the 200 loses nothing: whatever was not marked sent is
+claimed again once its lease ends, by this process after a restart or by any other worker.
+Each row is marked sent right after its one successful send; a send is retried only when it
+failed, after the platform's `retry_after` or an exponential backoff. A chat's messages go out
+in order, one at a time (storage.outbox.claim_due claims only the head of each chat's queue).
 """
 
 import asyncio
@@ -17,9 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from dialogs import Choice, DeliveryError, OutboundMessage, Sender
 from handoff.notifiers import Notifier
 from storage import handoffs as handoff_store
+from storage import leads as lead_store
 from storage import messages as message_store
 from storage import outbox as outbox_store
-from storage.rows import OutboxRow
+from storage.rows import OutboxRow, new_id
 from storage.sdrs import choose_next_sdr
 
 logger = logging.getLogger(__name__)
@@ -28,6 +33,10 @@ Run = Callable[[Job], Awaitable[Any]]
 MAX_ATTEMPTS: Final = 8
 MAX_BACKOFF: Final = timedelta(hours=1)
 BATCH: Final = 32
+MAX_IN_FLIGHT: Final = 64
+# A claimed row is someone's for this long; then any worker may take it again. Longer than
+# any one send may take (the HTTP clients time out after 30 s).
+LEASE: Final = timedelta(seconds=45)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -35,28 +44,57 @@ def backoff(attempts: int) -> timedelta:
     return min(timedelta(seconds=2**attempts), MAX_BACKOFF)
 
 
+def _message_payload(message: OutboundMessage) -> dict[str, Any]:
+    return {
+        "text": message.text,
+        "choices": [{"id": c.id, "label": c.label} for c in message.choices],
+    }
+
+
 def reply_row(
     *, message_id: str, channel: str, target: str, message: OutboundMessage, now: datetime
 ) -> OutboxRow:
-    """A prospect reply that could not be sent at once, queued for another try."""
+    """A reply to a prospect, written with the turn; `message_id` is its messages row."""
     return OutboxRow(
         dedup_key=f"reply:{message_id}",
         kind="reply",
         channel=channel,
         target=target,
-        payload={
-            "message_id": message_id,
-            "text": message.text,
-            "choices": [{"id": c.id, "label": c.label} for c in message.choices],
-        },
+        payload={"message_id": message_id, **_message_payload(message)},
         handoff_id=None,
         next_attempt_at=now,
         created_at=now,
     )
 
 
+def note_rows(
+    *, channel: str, target: str, messages: Sequence[OutboundMessage], now: datetime
+) -> list[OutboxRow]:
+    """Notes to an SDR's chat (a decision's confirmation, help), in this order."""
+    return [
+        OutboxRow(
+            dedup_key=f"note:{new_id()}",
+            kind="note",
+            channel=channel,
+            target=target,
+            payload=_message_payload(message),
+            handoff_id=None,
+            next_attempt_at=now,
+            created_at=now,
+        )
+        for message in messages
+    ]
+
+
+def _message_of(payload: dict[str, Any]) -> OutboundMessage:
+    return OutboundMessage(
+        text=str(payload["text"]),
+        choices=tuple(Choice(c["id"], c["label"]) for c in payload.get("choices", [])),
+    )
+
+
 class OutboxWorker:
-    """Delivers handoffs to SDRs (and retries prospect replies) through the outbox."""
+    """Delivers everything in the outbox: prospect replies, notes to SDRs and handoffs."""
 
     def __init__(
         self,
@@ -64,39 +102,90 @@ class OutboxWorker:
         *,
         notifiers: Mapping[str, Notifier],
         senders: Mapping[str, Sender],
+        note_senders: Mapping[str, Sender] | None = None,
         group_targets: Sequence[tuple[str, str]] = (),
         clock: Callable[[], datetime],
+        lease: timedelta = LEASE,
     ) -> None:
         self._run = run  # runs a job in the single writer's transaction
         self._notifiers = notifiers
-        self._senders = senders
+        self._senders = senders  # prospect replies, per channel
+        self._note_senders = senders if note_senders is None else note_senders  # SDR chats
         self._group_targets = tuple(group_targets)  # (channel, target) when no SDR is set up
         self._clock = clock
+        self._lease = lease
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._claiming = 0
         self.wake = asyncio.Event()
 
     async def run_forever(self, interval: float = 1.0) -> None:
-        """Deliver what is due, then sleep until woken or `interval` passes."""
+        """Keep claiming what is due and deliver it in the background; sleep until woken
+        (a turn queued something, a delivery finished) or `interval` passes."""
         while True:
             try:
-                while await self.run_once():
-                    pass
+                await self._pump()
             except Exception:
                 logger.exception("outbox pass failed; trying again in %.0f s", interval)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), interval)
             self.wake.clear()
 
-    async def run_once(self) -> int:
-        """Claim and deliver one batch of due rows; how many were claimed."""
+    async def _pump(self) -> None:
+        while (room := MAX_IN_FLIGHT - len(self._in_flight)) > 0:
+            items = await self._claim(min(BATCH, room))
+            for item in items:
+                task = asyncio.create_task(self._deliver(item))
+                self._in_flight.add(task)
+                task.add_done_callback(self._delivered)
+            if len(items) < min(BATCH, room):
+                return
+
+    def _delivered(self, task: "asyncio.Task[None]") -> None:
+        self._in_flight.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("outbox delivery failed", exc_info=task.exception())
+        self.wake.set()  # the chat's next message may be due now
+
+    async def _claim(self, limit: int) -> list[outbox_store.OutboxItem]:
         now = self._clock()
-        items: list[outbox_store.OutboxItem] = await self._run(
-            lambda conn: outbox_store.claim_due(conn, now, BATCH)
-        )
+        self._claiming += 1
+        try:
+            items: list[outbox_store.OutboxItem] = await self._run(
+                lambda conn: outbox_store.claim_due(conn, now, limit, lease=self._lease)
+            )
+        finally:
+            self._claiming -= 1
+        return items
+
+    async def run_once(self) -> int:
+        """Claim and deliver one batch of due rows, waiting for it; how many were claimed."""
+        items = await self._claim(BATCH)
         if items:
             async with asyncio.TaskGroup() as tasks:
                 for item in items:
                     tasks.create_task(self._deliver(item))
         return len(items)
+
+    async def settle(self) -> None:
+        """Deliver everything due now, and what that makes due (a chat's next message),
+        until nothing is left; deliveries of the background loop included (tests, shutdown)."""
+        while True:
+            claimed = await self.run_once()
+            if self._in_flight:
+                await asyncio.gather(*list(self._in_flight), return_exceptions=True)
+            elif not claimed and not self._claiming:
+                return
+            else:
+                await asyncio.sleep(0)
+
+    async def stop(self, grace: timedelta = timedelta(seconds=10)) -> None:
+        """Let deliveries in flight finish (a cancelled one is sent again after its lease)."""
+        if not self._in_flight:
+            return
+        _, pending = await asyncio.wait(list(self._in_flight), timeout=grace.total_seconds())
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
 
     async def _deliver(self, item: outbox_store.OutboxItem) -> None:
         try:
@@ -106,6 +195,8 @@ class OutboxWorker:
                 await self._notify(item)
             elif item.kind == "reply":
                 await self._reply(item)
+            elif item.kind == "note":
+                await self._note(item)
             else:
                 await self._run(lambda c: outbox_store.mark_dead(c, item.id, "unknown kind"))
         except DeliveryError as e:
@@ -180,28 +271,42 @@ class OutboxWorker:
         if sender is None:
             await self._run(lambda c: outbox_store.mark_dead(c, item.id, "no sender"))
             return
-        payload = item.payload
-        message = OutboundMessage(
-            text=str(payload["text"]),
-            choices=tuple(Choice(c["id"], c["label"]) for c in payload.get("choices", [])),
-        )
-        sent_id = await sender.send(item.target, message)
+        sent_id = await sender.send(item.target, _message_of(item.payload))
         now = self._clock()
+        message_id = item.payload.get("message_id")
 
         async def done(conn: AsyncConnection) -> None:
             await outbox_store.mark_sent(conn, item.id, sent_id, now)
-            await message_store.record_sent(conn, [(str(payload["message_id"]), sent_id)], now)
+            if message_id:
+                await message_store.record_sent(conn, [(str(message_id), sent_id)], now)
 
         await self._run(done)
+
+    async def _note(self, item: outbox_store.OutboxItem) -> None:
+        sender = self._note_senders.get(item.channel)
+        if sender is None:
+            await self._run(lambda c: outbox_store.mark_dead(c, item.id, "no sender"))
+            return
+        sent_id = await sender.send(item.target, _message_of(item.payload))
+        now = self._clock()
+        await self._run(lambda conn: outbox_store.mark_sent(conn, item.id, sent_id, now))
 
     async def _failed(self, item: outbox_store.OutboxItem, error: DeliveryError) -> None:
         now = self._clock()
         reason = str(error)[:500]
         if error.permanent or item.attempts >= MAX_ATTEMPTS:
             logger.warning("outbox %s (%s) gave up: %s", item.id, item.kind, reason)
+            message_id = item.payload.get("message_id") if item.kind == "reply" else None
 
             async def dead(conn: AsyncConnection) -> None:
                 await outbox_store.mark_dead(conn, item.id, reason)
+                if message_id:
+                    code = error.code or ("refused" if error.permanent else "gave_up")
+                    await message_store.record_failed(conn, str(message_id), code, now)
+                    if error.unreachable:
+                        lead_id = await message_store.lead_of(conn, str(message_id))
+                        if lead_id is not None:
+                            await lead_store.mark_unreachable(conn, lead_id, now)
                 if item.handoff_id:
                     current = await handoff_store.get_handoff(conn, item.handoff_id)
                     delivery = dict(current.delivery or {}) if current else {}

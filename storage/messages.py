@@ -111,6 +111,14 @@ async def record_failed(
     return result.rowcount > 0
 
 
+async def lead_of(conn: AsyncConnection, message_id: str) -> str | None:
+    """The lead a message belongs to, or None if there is no such message."""
+    found = (
+        await conn.execute(select(messages.c.lead_id).where(messages.c.id == message_id))
+    ).scalar_one_or_none()
+    return None if found is None else str(found)
+
+
 async def update_status_by_channel_id(
     conn: AsyncConnection,
     channel: str,

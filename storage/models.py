@@ -24,6 +24,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.types import TypeDecorator
 
@@ -232,6 +233,17 @@ outbox: Final = Table(
     # A handoff's rows by kind (releasing its routing when the conversation ends): two
     # columns matched exactly, so SQLite prefers it to the status index (migration 0002).
     Index(None, "handoff_id", "kind"),
+    # A chat's undelivered messages, in order: a message is claimed only when none before it
+    # for the same chat is still waiting (storage.outbox.claim_due). Partial: sent history
+    # is never looked at.
+    Index(
+        "ix_outbox_chat_queue",
+        "channel",
+        "target",
+        "id",
+        sqlite_where=text(_in("status", ("pending", "sending"))),
+        postgresql_where=text(_in("status", ("pending", "sending"))),
+    ),
     CheckConstraint(_in("status", OUTBOX_STATUSES), name="status"),
 )
 

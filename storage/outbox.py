@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, Final
 
-from sqlalchemy import Executable, select, update
+from sqlalchemy import Executable, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import outbox
@@ -15,6 +15,9 @@ from storage.statements import insert_for
 from storage.turns import outbox_params
 
 DEFAULT_LEASE: Final = timedelta(minutes=2)
+# Messages to a chat (prospect replies, notes to SDRs): delivered in order, one at a time.
+CHAT_KINDS: Final = ("reply", "note")
+WAITING: Final = ("pending", "sending")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +60,21 @@ async def enqueue(conn: AsyncConnection, rows: Sequence[OutboxRow]) -> int:
     return len(result.all())
 
 
+_earlier = outbox.alias("earlier")
+# An earlier message to the same chat is still waiting (pending, or being sent elsewhere).
+_QUEUED_BEHIND: Final = (
+    select(_earlier.c.id)
+    .where(
+        _earlier.c.channel == outbox.c.channel,
+        _earlier.c.target == outbox.c.target,
+        _earlier.c.id < outbox.c.id,
+        _earlier.c.status.in_(WAITING),
+        _earlier.c.kind.in_(CHAT_KINDS),
+    )
+    .exists()
+)
+
+
 async def claim_due(
     conn: AsyncConnection, now: datetime, limit: int, *, lease: timedelta = DEFAULT_LEASE
 ) -> list[OutboxItem]:
@@ -65,10 +83,18 @@ async def claim_due(
     Due means pending with next_attempt_at <= now, or sending with an expired lease (its worker
     died). Each claim counts as an attempt. On PostgreSQL the rows are picked with FOR UPDATE
     SKIP LOCKED, so several workers claim disjoint rows. Oldest due first.
+
+    A message to a chat is claimed only at the head of that chat's queue: while an earlier one
+    waits (in backoff, or claimed by any worker), the later ones wait too, so a chat never sees
+    its messages out of order, whichever worker sends them.
     """
     due = (
         select(outbox.c.id)
-        .where(outbox.c.status.in_(("pending", "sending")), outbox.c.next_attempt_at <= now)
+        .where(
+            outbox.c.status.in_(WAITING),
+            outbox.c.next_attempt_at <= now,
+            or_(outbox.c.kind.not_in(CHAT_KINDS), ~_QUEUED_BEHIND),
+        )
         .order_by(outbox.c.next_attempt_at, outbox.c.id)
         .limit(limit)
         .with_for_update(skip_locked=True)

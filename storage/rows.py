@@ -63,7 +63,7 @@ class MessageRow:
     text: str
     choice_id: str | None
     choices: list[dict[str, str]] | None
-    status: str  # 'received' for inbound, 'pending' for outbound until sent
+    status: str  # 'received' inbound; outbound 'pending' until the outbox sent it, or 'sent'
     created_at: datetime
 
 

@@ -236,7 +236,8 @@ def channel_error(e: TelegramError) -> ChannelError:
         seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
         return ChannelError(CHANNEL, str(e), retry_after=seconds, code="retry_after")
     if isinstance(e, Forbidden):
-        return ChannelError(CHANNEL, e.message, permanent=True, code="forbidden")
+        # blocked by the user, or never started: nothing of ours reaches this chat
+        return ChannelError(CHANNEL, e.message, permanent=True, code="forbidden", unreachable=True)
     if isinstance(e, InvalidToken):
         return ChannelError(CHANNEL, e.message, permanent=True, code="invalid_token")
     if isinstance(e, BadRequest):

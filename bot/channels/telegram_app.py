@@ -38,6 +38,7 @@ from bot.app import (
     COMMITTER,
     DB,
     HTTP,
+    NOTE_SENDERS,
     NOTIFIERS,
     PIPELINE,
     SDRS,
@@ -55,10 +56,9 @@ from bot.channels.telegram_events import (
 from bot.channels.telegram_web import run_polling, telegram_routes
 from bot.config import TelegramConfig
 from bot.decisions import decide, record_reason
-from bot.delivery import deliver_replies
+from bot.delivery import queue_notes
 from bot.errors import ChannelError
 from bot.locks import KeyedLocks
-from bot.pipeline import Outcome
 from dialogs import InboundMessage, OutboundMessage
 from handoff.notifiers import ChannelNotifier, parse_decision
 from storage.leads import find_lead, mark_unreachable
@@ -99,7 +99,11 @@ class _GuardedSender:
     async def send(self, channel_user_id: str, message: OutboundMessage) -> str:
         if channel_user_id in self._blocked:
             raise ChannelError(
-                CHANNEL, "the prospect blocked the bot", permanent=True, code="blocked"
+                CHANNEL,
+                "the prospect blocked the bot",
+                permanent=True,
+                code="blocked",
+                unreachable=True,
             )
         return await self._sender.send(channel_user_id, message)
 
@@ -169,7 +173,10 @@ class TelegramChannel:
         outcome = await self._app[PIPELINE].handle(inbound)
         if outcome.duplicate:
             return
-        self._later(self._deliver(chat, outcome, event.question))
+        # The replies are outbox rows of the committed turn: the worker sends them.
+        self._wake_outbox()
+        if event.question is not None:
+            self._later(self._mark_answered(chat, event.question))
 
     async def _resolved(self, inbound: InboundMessage, choice_id: str) -> InboundMessage:
         """A long option id travelled as a `#` token: map it back against the question."""
@@ -183,24 +190,13 @@ class TelegramChannel:
             inbound, choice_id=resolve_choice(choice_id, [*options, *ENGINE_CHOICES])
         )
 
-    async def _deliver(
-        self, chat: str, outcome: Outcome, question: AnsweredQuestion | None
-    ) -> None:
-        async with self._sending.hold(chat):
-            if question is not None and chat not in self.blocked:
-                try:
-                    await self.sender.mark_answered(question)
-                except ChannelError as e:  # too old to edit, deleted: the answer still counts
-                    logger.info("telegram: could not mark question %d: %s", question.message_id, e)
-            await deliver_replies(
-                sender=self.guarded,
-                committer=self._app[COMMITTER],
-                channel=CHANNEL,
-                target=chat,
-                outcome=outcome,
-                clock=self._app[CLOCK],
-                wake_outbox=self._wake_outbox,
-            )
+    async def _mark_answered(self, chat: str, question: AnsweredQuestion) -> None:
+        if chat in self.blocked:
+            return
+        try:
+            await self.sender.mark_answered(question)
+        except ChannelError as e:  # too old to edit, deleted: the answer still counts
+            logger.info("telegram: could not mark question %d: %s", question.message_id, e)
 
     def _wake_outbox(self) -> None:
         worker = self._app.get(WORKER)  # absent while the app is still starting
@@ -239,10 +235,10 @@ class TelegramChannel:
         reason = inbound.text.strip()
         if reason and (CHANNEL, chat) in awaiting:
             await record_reason(self._app[COMMITTER], awaiting.pop((CHANNEL, chat)), reason)
-            self._later(self._say(chat, REASON_NOTED))
+            await self._note(chat, REASON_NOTED)
         elif event.chat_type == "private":
             # Groups are where sales people talk among themselves: answer nothing there.
-            self._later(self._say(chat, SDR_HELP))
+            await self._note(chat, SDR_HELP)
 
     async def _decide(self, event: TelegramInbound, action: str, handoff_id: str) -> None:
         chat = event.message.channel_user_id
@@ -271,14 +267,11 @@ class TelegramChannel:
             note = f"Already {handoff.status}."
         if result.wants_reason:
             self._app[SDRS].awaiting_reason[CHANNEL, chat] = handoff_id
-        self._later(self._show_decision(event, note, result.message, result.wants_reason))
+            await self._note(chat, ASK_REASON)
+        self._later(self._show_decision(event, note, result.message))
 
     async def _show_decision(
-        self,
-        event: TelegramInbound,
-        note: str,
-        message: OutboundMessage | None,
-        wants_reason: bool,
+        self, event: TelegramInbound, note: str, message: OutboundMessage | None
     ) -> None:
         chat = event.message.channel_user_id
         async with self._sending.hold(chat):
@@ -291,19 +284,17 @@ class TelegramChannel:
                     )
                 except ChannelError as e:
                     logger.warning("telegram: could not edit handoff card: %s", e)
-            if wants_reason:
-                await self._send_quietly(chat, ASK_REASON)
 
-    async def _say(self, chat: str, text: str) -> None:
-        async with self._sending.hold(chat):
-            await self._send_quietly(chat, text)
-
-    async def _send_quietly(self, chat: str, text: str) -> None:
-        # Notes to SDRs are courtesy: the decision is recorded whether or not they arrive.
-        try:
-            await self.sender.send(chat, OutboundMessage(text))
-        except ChannelError as e:
-            logger.warning("telegram: note to SDR chat failed: %s", e)
+    async def _note(self, chat: str, text: str) -> None:
+        """A note to an SDR chat, sent from the outbox after anything queued before it."""
+        await queue_notes(
+            self._app[COMMITTER],
+            channel=CHANNEL,
+            target=chat,
+            messages=[OutboundMessage(text)],
+            now=self._clock(),
+            wake_outbox=self._wake_outbox,
+        )
 
 
 TELEGRAM = web.AppKey("telegram", TelegramChannel)
@@ -342,6 +333,7 @@ def setup_telegram(app: web.Application, config: TelegramConfig) -> Lifecycle:
         await sender.start()
         channel.attach(sender)
         app[SENDERS][CHANNEL] = channel.guarded
+        app[NOTE_SENDERS][CHANNEL] = sender
         app[NOTIFIERS][CHANNEL] = ChannelNotifier(sender)
         stop = asyncio.Event()
         poller: asyncio.Task[None] | None = None

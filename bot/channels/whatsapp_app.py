@@ -42,6 +42,7 @@ from bot.app import (
     COMMITTER,
     DB,
     HTTP,
+    NOTE_SENDERS,
     NOTIFIERS,
     PIPELINE,
     SDRS,
@@ -60,14 +61,12 @@ from bot.channels.whatsapp_sender import (
 from bot.channels.whatsapp_web import whatsapp_routes
 from bot.channels.whatsapp_window import ServiceWindows, WindowedSender
 from bot.config import WhatsAppConfig
-from bot.delivery import deliver_replies
 from bot.errors import ChannelError
 from bot.locks import KeyedLocks
-from bot.pipeline import Outcome
 from handoff.notifiers import parse_decision
 from scoring import Engagement
 from storage.leads import get_lead, mark_unreachable
-from storage.messages import record_failed, update_status_by_channel_id
+from storage.messages import update_status_by_channel_id
 from storage.rows import LeadRow
 
 logger = logging.getLogger(__name__)
@@ -118,7 +117,7 @@ class WhatsAppChannel:
                 sdrs=app[SDRS],
                 sender=session_sender,
                 clock=app[CLOCK],
-                schedule=self._schedule,
+                wake_outbox=self._wake_outbox,
             ),
         )
         self._parts = parts
@@ -192,7 +191,9 @@ class WhatsAppChannel:
             return
         self._mark_read(user, event, typing=bool(outcome.replies))
         if outcome.replies:
-            self._schedule(user, lambda: self._deliver(user, outcome))
+            # The replies are outbox rows of the committed turn: the worker sends them
+            # through WindowedSender, which decides free text or the template at that moment.
+            self._wake_outbox()
 
     async def _has_phone(self, user: str) -> bool:
         state = await self._app[PIPELINE].state_of(CHANNEL, user)
@@ -211,41 +212,6 @@ class WhatsAppChannel:
                 logger.info("whatsapp: mark-read of %s failed: %s", wamid, e)
 
         self._schedule(key, mark)
-
-    async def _deliver(self, user: str, outcome: Outcome) -> None:
-        parts = self.parts
-        if not await parts.windows.is_open(user, self._clock()):
-            # A message Meta redelivered more than a day late: at most one template goes out
-            # in place of the first reply; the rest of the turn is recorded as not sendable
-            # (a permanent failure inside deliver_replies would mark the lead unreachable).
-            due = bool(self._config.reengage_template) and await parts.windows.template_due(user)
-            keep = 1 if due else 0
-            await self._give_up(outcome.reply_ids[keep:])
-            if not keep:
-                return
-            outcome = dataclasses.replace(
-                outcome, replies=outcome.replies[:keep], reply_ids=outcome.reply_ids[:keep]
-            )
-        await deliver_replies(
-            sender=parts.replies,
-            committer=self._app[COMMITTER],
-            channel=CHANNEL,
-            target=user,
-            outcome=outcome,
-            clock=self._app[CLOCK],
-            wake_outbox=self._wake_outbox,
-        )
-
-    async def _give_up(self, reply_ids: tuple[str, ...]) -> None:
-        if not reply_ids:
-            return
-        at = self._clock()
-
-        async def failed(conn: AsyncConnection) -> None:
-            for row_id in reply_ids:
-                await record_failed(conn, row_id, REENGAGEMENT, at)
-
-        await self._app[COMMITTER].run(failed)
 
     # --- statuses -------------------------------------------------------------------------
 
@@ -318,6 +284,7 @@ def setup_whatsapp(app: web.Application, config: WhatsAppConfig) -> Lifecycle:
         )
         parts = channel.start(sender)
         app[SENDERS][CHANNEL] = parts.replies
+        app[NOTE_SENDERS][CHANNEL] = sender  # SDRs: free text (they just wrote to us)
         app[NOTIFIERS][CHANNEL] = WhatsAppSdrNotifier(
             sender, template=config.sdr_template, language=config.template_language
         )

@@ -8,14 +8,15 @@ summary, Won / Lost buttons, the request for a rejection reason) goes out as fre
 """
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Final
 
 from bot.channels.whatsapp import WaInbound
-from bot.channels.whatsapp_sender import WhatsAppSender, mask, waiting_for_token
+from bot.channels.whatsapp_sender import WhatsAppSender, waiting_for_token
 from bot.committer import GroupCommitter
 from bot.decisions import DecisionResult, decide, record_reason
+from bot.delivery import queue_notes
 from bot.errors import ChannelError
 from bot.pipeline import Pipeline
 from bot.sdr_directory import SdrDirectory
@@ -33,7 +34,6 @@ SDR_HELP: Final = (
     "handoff, and Won / Lost once you know."
 )
 GONE: Final = "This handoff no longer exists."
-Schedule = Callable[[str, Callable[[], Awaitable[None]]], None]
 
 
 def template_params(summary: dict[str, Any]) -> list[str]:
@@ -86,7 +86,7 @@ class SdrDesk:
         sdrs: SdrDirectory,
         sender: WhatsAppSender,
         clock: Callable[[], datetime],
-        schedule: Schedule,
+        wake_outbox: Callable[[], None],
     ) -> None:
         self._db = db
         self._committer = committer
@@ -94,7 +94,7 @@ class SdrDesk:
         self._sdrs = sdrs
         self._sender = sender
         self._clock = clock
-        self._schedule = schedule  # ordered background sends per address
+        self._wake_outbox = wake_outbox
 
     async def phone_of_sdr(self, event: WaInbound) -> str | None:
         """The SDR's configured phone if this message is from an SDR, else None.
@@ -127,27 +127,26 @@ class SdrDesk:
             )
             if result.wants_reason:
                 self._sdrs.awaiting_reason[CHANNEL, phone] = handoff_id
-            self._say(phone, *_decision_messages(result))
+            await self._say(phone, *_decision_messages(result))
             return
         awaiting = self._sdrs.awaiting_reason
         reason = message.text.strip()
         if reason and (CHANNEL, phone) in awaiting:
             await record_reason(self._committer, awaiting.pop((CHANNEL, phone)), reason)
-            self._say(phone, OutboundMessage(REASON_NOTED))
+            await self._say(phone, OutboundMessage(REASON_NOTED))
         else:
-            self._say(phone, OutboundMessage(SDR_HELP))
+            await self._say(phone, OutboundMessage(SDR_HELP))
 
-    def _say(self, phone: str, *messages: OutboundMessage) -> None:
-        async def send() -> None:
-            for message in messages:
-                try:
-                    await self._sender.send(phone, message)
-                except ChannelError as e:
-                    # The decision is recorded whether or not the note arrives.
-                    logger.warning("whatsapp: message to SDR %s failed: %s", mask(phone), e)
-                    return
-
-        self._schedule(phone, send)
+    async def _say(self, phone: str, *messages: OutboundMessage) -> None:
+        """Notes to the SDR, sent from the outbox in this order after anything before them."""
+        await queue_notes(
+            self._committer,
+            channel=CHANNEL,
+            target=phone,
+            messages=messages,
+            now=self._clock(),
+            wake_outbox=self._wake_outbox,
+        )
 
 
 def _decision_messages(result: DecisionResult) -> list[OutboundMessage]:

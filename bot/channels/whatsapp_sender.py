@@ -116,7 +116,14 @@ def translate_error(
     else:
         # 131047, 190, 131026, 100, 131009, 132xxx, 131062 …: retrying the same body fails again.
         permanent = True
-    return ChannelError(CHANNEL, message, retry_after=retry_after, permanent=permanent, code=code)
+    return ChannelError(
+        CHANNEL,
+        message,
+        retry_after=retry_after,
+        permanent=permanent,
+        code=code,
+        unreachable=code == UNDELIVERABLE,
+    )
 
 
 def waiting_for_token(error: ChannelError) -> ChannelError:

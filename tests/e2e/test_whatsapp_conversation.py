@@ -77,6 +77,7 @@ class Meta:
     async def post(self, body: Json | bytes, *, signature: str | None = None) -> int:
         """POST one signed webhook, then wait for what the app does after answering."""
         status, _ = await signed_post(self.client, body, SECRET, signature=signature)
+        await self.app[WORKER].settle()  # replies and notes leave from the outbox
         await self.app[BACKGROUND].drain()
         return status
 

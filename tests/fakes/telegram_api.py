@@ -118,6 +118,9 @@ class FakeTelegram(LocalServer):
     _message_ids: "itertools.count[int]" = field(default_factory=lambda: itertools.count(1))
     _update_ids: "itertools.count[int]" = field(default_factory=lambda: itertools.count(700_000))
     _arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    # method (lower) -> gate: calls wait until it opens (a test kills the caller meanwhile)
+    _holds: dict[str, asyncio.Event] = field(default_factory=dict)
+    holding: dict[str, int] = field(default_factory=dict)  # method (lower) -> calls waiting
 
     # --- lifecycle --------------------------------------------------------------------------
 
@@ -152,6 +155,16 @@ class FakeTelegram(LocalServer):
         error = ApiError(code, description, retry_after)
         chat = None if chat_id is None else int(chat_id)
         self.failures.setdefault(method.lower(), []).extend([(error, chat)] * times)
+
+    def hold(self, method: str) -> None:
+        """Keep calls of `method` waiting, unanswered, until `release`."""
+        self._holds[method.lower()] = asyncio.Event()
+
+    def release(self, method: str) -> None:
+        """Answer the held calls (those whose caller is gone are dropped, never delivered)."""
+        gate = self._holds.pop(method.lower(), None)
+        if gate is not None:
+            gate.set()
 
     def push_update(self, update: Json) -> int:
         """Queue an update for getUpdates; assigns `update_id` when missing."""
@@ -195,6 +208,14 @@ class FakeTelegram(LocalServer):
 
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
+        gate = self._holds.get(method.lower())
+        if gate is not None:
+            self.holding[method.lower()] = self.holding.get(method.lower(), 0) + 1
+            await gate.wait()
+            self.holding[method.lower()] -= 1
+            if request.transport is None or request.transport.is_closing():
+                # the caller died waiting: like a request Telegram never got
+                return web.Response(status=499)
         params: Json = {}
         try:
             params = await _decode(request)

@@ -1,11 +1,14 @@
 """The outbox: enqueue once per key, claim with a lease, and the worker's outcomes."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
+from dialogs import OutboundMessage
+from handoff.outbox import note_rows
 from storage.database import Database
 from storage.outbox import claim_due, enqueue, list_outbox, mark_dead, mark_retry, mark_sent
+from storage.rows import OutboxRow
 
 from .factories import NOW, make_outbox
 
@@ -127,3 +130,67 @@ async def test_a_dead_row_is_never_claimed_again(db: Database) -> None:
         [stored] = await list_outbox(conn)
     assert (dead, later) == (True, [])
     assert (stored.status, stored.last_error) == ("dead", "403: bot was blocked by the user")
+
+
+def chat_message(target: str, text: str, *, at: datetime = NOW) -> OutboxRow:
+    return note_rows(channel="telegram", target=target, messages=[OutboundMessage(text)], now=at)[
+        0
+    ]
+
+
+async def test_a_chat_gets_one_message_at_a_time_in_order(db: Database) -> None:
+    async with db.transaction() as conn:
+        await enqueue(conn, [chat_message("7", "one"), chat_message("7", "two")])
+        await enqueue(conn, [chat_message("8", "other chat")])
+
+    async with db.transaction() as conn:
+        first = await claim_due(conn, NOW, 10)
+        while_sending = await claim_due(conn, NOW, 10)
+        await mark_sent(conn, first[0].id, "m1", NOW)
+        after_sent = await claim_due(conn, NOW, 10)
+
+    assert [item.payload["text"] for item in first] == ["one", "other chat"]
+    assert while_sending == []
+    assert [item.payload["text"] for item in after_sent] == ["two"]
+
+
+async def test_a_later_message_waits_while_an_earlier_one_is_retried(db: Database) -> None:
+    async with db.transaction() as conn:
+        await enqueue(conn, [chat_message("7", "one"), chat_message("7", "two")])
+        [first] = await claim_due(conn, NOW, 10)
+        await mark_retry(conn, first.id, NOW + timedelta(seconds=30), "429")
+
+    async with db.transaction() as conn:
+        meanwhile = await claim_due(conn, NOW + timedelta(seconds=10), 10)
+        retried = await claim_due(conn, NOW + timedelta(seconds=30), 10)
+
+    assert meanwhile == []
+    assert [item.payload["text"] for item in retried] == ["one"]
+
+
+async def test_a_message_given_up_no_longer_holds_the_chat(db: Database) -> None:
+    async with db.transaction() as conn:
+        await enqueue(conn, [chat_message("7", "one"), chat_message("7", "two")])
+        [first] = await claim_due(conn, NOW, 10)
+        await mark_dead(conn, first.id, "blocked")
+
+    async with db.transaction() as conn:
+        after = await claim_due(conn, NOW, 10)
+
+    assert [item.payload["text"] for item in after] == ["two"]
+
+
+@pytest.mark.postgres
+async def test_two_workers_never_send_a_chats_messages_at_once(postgres_db: Database) -> None:
+    db = postgres_db
+    async with db.transaction() as conn:
+        await enqueue(conn, [chat_message("7", "one"), chat_message("7", "two")])
+
+    # The first worker's claim is not committed yet (its row locked) when the second claims.
+    async with db.transaction() as first_conn:
+        first = await claim_due(first_conn, NOW, 10)
+        async with db.transaction() as second_conn:
+            second = await claim_due(second_conn, NOW, 10)
+
+    assert [item.payload["text"] for item in first] == ["one"]
+    assert second == []

@@ -1,0 +1,130 @@
+"""A SIGKILL after the webhook's 200: every acknowledged reply still arrives, once, in order.
+
+The real `qualibot serve` in a subprocess, a fake Bot API in this one. The fake holds every
+sendMessage unanswered, so when the process is killed some replies are being sent and the
+rest wait in the outbox; the restarted process delivers all of them.
+"""
+
+import asyncio
+import os
+import re
+import signal
+import sys
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from storage.database import Database
+from storage.leads import find_lead
+from storage.messages import transcript
+from tests.fakes.telegram_api import FakeTelegram, text_update
+from tests.postgres import create_database, drop_database
+
+SECRET = "crash-test-secret"
+CHATS = (5001, 5002, 5003, 5004)
+ROOT = Path(__file__).resolve().parents[2]
+BANNER = re.compile(rb"qualibot: web chat on (http://\S+?)/")
+
+
+@asynccontextmanager
+async def serve(
+    env: dict[str, str], log: Path
+) -> AsyncIterator[tuple[asyncio.subprocess.Process, str]]:
+    """`qualibot serve --port 0`; yields the process and its URL once it listens."""
+    with log.open("ab") as stderr:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "serve", "--port", "0",
+            cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=stderr,
+        )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        line = await asyncio.wait_for(process.stdout.readline(), 60)
+        found = BANNER.search(line)
+        assert found, f"serve did not start: {line!r}; see {log}"
+        yield process, found.group(1).decode()
+    finally:
+        if process.returncode is None:
+            process.kill()
+        await process.wait()
+
+
+async def until(done: Callable[[], bool], *, seconds: float, what: str) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while not done():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path}/qualibot.db"
+        return
+    url = await create_database()
+    try:
+        yield url
+    finally:
+        await drop_database(url)
+
+
+async def test_replies_acknowledged_before_a_sigkill_arrive_after_the_restart(
+    database_url: str, tmp_path: Path
+) -> None:
+    async with FakeTelegram() as fake:
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("QUALIBOT_")},
+            "QUALIBOT_DATABASE_URL": database_url,
+            "QUALIBOT_TELEGRAM__TOKEN": fake.token,
+            "QUALIBOT_TELEGRAM__API_URL": fake.api_url,
+            "QUALIBOT_TELEGRAM__WEBHOOK_SECRET": SECRET,
+            "QUALIBOT_OUTBOX_LEASE_SECONDS": "1",  # a killed send is retried one second later
+        }
+        log = tmp_path / "serve.log"
+        fake.hold("sendMessage")
+        async with serve(env, log) as (process, url), aiohttp.ClientSession() as http:
+            update_id = 900
+            for text in ("Halo kak", "ya boleh"):
+                for chat in CHATS:
+                    update_id += 1
+                    update = text_update(chat, text, message_id=update_id)
+                    async with http.post(
+                        f"{url}/webhooks/telegram",
+                        json={"update_id": update_id, **update},
+                        headers={"X-Telegram-Bot-Api-Secret-Token": SECRET},
+                    ) as response:
+                        assert response.status == 200
+            await until(
+                lambda: fake.holding.get("sendmessage", 0) >= len(CHATS),
+                seconds=20,
+                what="the first replies to be in flight",
+            )
+            process.send_signal(signal.SIGKILL)
+            await process.wait()
+        fake.release("sendMessage")
+
+        async with serve(env, log):
+            await until(
+                # each chat: the greeting (answering "Halo kak"), then the name question
+                lambda: all(len(fake.texts_to(chat)) >= 2 for chat in CHATS),
+                seconds=30,
+                what="the replies after the restart",
+            )
+            await asyncio.sleep(1.5)  # a second lease: nothing more may arrive
+
+    db = Database.from_url(database_url)
+    try:
+        async with db.connection() as conn:
+            for chat in CHATS:
+                lead = await find_lead(conn, "telegram", str(chat))
+                assert lead is not None
+                stored = [m for m in await transcript(conn, lead.id) if m.direction == "out"]
+                # every reply arrived exactly once, in the order of the conversation
+                assert fake.texts_to(chat) == [m.text for m in stored]
+                assert {m.status for m in stored} == {"sent"}
+    finally:
+        await db.dispose()
