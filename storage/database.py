@@ -94,6 +94,9 @@ class Database:
         parsed = async_url(url)
         options: dict[str, Any] = {
             "echo": echo,
+            # A failing statement's error (and its log line) must not carry the prospect's
+            # data: names, phones, emails, their messages.
+            "hide_parameters": True,
             "json_serializer": _dumps,
             "json_deserializer": orjson.loads,
             "connect_args": dict(connect_args or {}),

@@ -176,7 +176,13 @@ def sqlalchemy_error(error: sqlite3.Error, step: Step, dialect: Dialect) -> Exce
     many = isinstance(step, Many)
     params = step.rows if isinstance(step, Many) else step.params
     wrapped = DBAPIError.instance(
-        step.sql, params, error, sqlite3.Error, dialect=dialect, ismulti=many
+        step.sql,
+        params,
+        error,
+        sqlite3.Error,
+        hide_parameters=True,  # as the engine: no prospect data in errors and logs
+        dialect=dialect,
+        ismulti=many,
     )
     return wrapped if isinstance(wrapped, Exception) else error
 

@@ -6,12 +6,8 @@ rest wait in the outbox; the restarted process delivers all of them.
 """
 
 import asyncio
-import os
-import re
 import signal
-import sys
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -20,44 +16,12 @@ import pytest
 from storage.database import Database
 from storage.leads import find_lead
 from storage.messages import transcript
+from tests.e2e.serving import serve, serve_env, until
 from tests.fakes.telegram_api import FakeTelegram, text_update
 from tests.postgres import create_database, drop_database
 
 SECRET = "crash-test-secret"
 CHATS = (5001, 5002, 5003, 5004)
-ROOT = Path(__file__).resolve().parents[2]
-BANNER = re.compile(rb"qualibot: web chat on (http://\S+?)/")
-
-
-@asynccontextmanager
-async def serve(
-    env: dict[str, str], log: Path
-) -> AsyncIterator[tuple[asyncio.subprocess.Process, str]]:
-    """`qualibot serve --port 0`; yields the process and its URL once it listens."""
-    with log.open("ab") as stderr:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "serve", "--port", "0",
-            cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=stderr,
-        )  # fmt: skip
-    try:
-        assert process.stdout is not None
-        line = await asyncio.wait_for(process.stdout.readline(), 60)
-        found = BANNER.search(line)
-        assert found, f"serve did not start: {line!r}; see {log}"
-        yield process, found.group(1).decode()
-    finally:
-        if process.returncode is None:
-            process.kill()
-        await process.wait()
-
-
-async def until(done: Callable[[], bool], *, seconds: float, what: str) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + seconds
-    while not done():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -76,14 +40,13 @@ async def test_replies_acknowledged_before_a_sigkill_arrive_after_the_restart(
     database_url: str, tmp_path: Path
 ) -> None:
     async with FakeTelegram() as fake:
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("QUALIBOT_")},
-            "QUALIBOT_DATABASE_URL": database_url,
-            "QUALIBOT_TELEGRAM__TOKEN": fake.token,
-            "QUALIBOT_TELEGRAM__API_URL": fake.api_url,
-            "QUALIBOT_TELEGRAM__WEBHOOK_SECRET": SECRET,
-            "QUALIBOT_OUTBOX_LEASE_SECONDS": "1",  # a killed send is retried one second later
-        }
+        env = serve_env(
+            QUALIBOT_DATABASE_URL=database_url,
+            QUALIBOT_TELEGRAM__TOKEN=fake.token,
+            QUALIBOT_TELEGRAM__API_URL=fake.api_url,
+            QUALIBOT_TELEGRAM__WEBHOOK_SECRET=SECRET,
+            QUALIBOT_OUTBOX_LEASE_SECONDS="1",  # a killed send is retried one second later
+        )
         log = tmp_path / "serve.log"
         fake.hold("sendMessage")
         async with serve(env, log) as (process, url), aiohttp.ClientSession() as http:
