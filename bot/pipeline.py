@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 from bot.committer import GroupCommitter
+from bot.inbound import normalised
 from bot.locks import KeyedLocks
 from dialogs import (
     Channel,
@@ -177,7 +178,11 @@ class Pipeline:
                 del self._hot[key]
 
     async def handle(self, inbound: InboundMessage) -> Outcome:
-        """Process one message exactly once, in arrival order per lead; reply only after commit."""
+        """Process one message exactly once, in arrival order per lead; reply only after commit.
+
+        MalformedInbound when the message's ids cannot be stored (bot.inbound); everything
+        else that does not fit is cut or dropped there first."""
+        inbound = normalised(inbound, received_at=self._clock())
         channel, user = inbound.channel.value, inbound.channel_user_id
         async with self._locks.hold(f"{channel}:{user}"):
             session = await self._session(channel, user)

@@ -58,6 +58,7 @@ from bot.config import TelegramConfig
 from bot.decisions import decide, record_reason
 from bot.delivery import queue_notes
 from bot.errors import ChannelError
+from bot.inbound import MalformedInbound
 from bot.locks import KeyedLocks
 from dialogs import InboundMessage, OutboundMessage
 from handoff.notifiers import ChannelNotifier, parse_decision
@@ -170,7 +171,12 @@ class TelegramChannel:
         if inbound.choice_id is not None:
             inbound = await self._resolved(inbound, inbound.choice_id)
         self.blocked.discard(chat)  # they wrote to us, so they can read us again
-        outcome = await self._app[PIPELINE].handle(inbound)
+        try:
+            outcome = await self._app[PIPELINE].handle(inbound)
+        except MalformedInbound as e:
+            # Acknowledged and dropped: Telegram would retry it for a day, holding the chat.
+            logger.warning("telegram: update %d ignored: %s", event.update_id, e)
+            return
         if outcome.duplicate:
             return
         # The replies are outbox rows of the committed turn: the worker sends them.

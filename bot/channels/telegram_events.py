@@ -129,14 +129,27 @@ def update_from_dict(data: object, bot: Bot | None = None) -> Update:
         raise BadPayload("telegram: update_id is missing or not an integer")
     try:
         update = Update.de_json(data, bot)
-    except (TypeError, ValueError, KeyError, AttributeError) as e:
+    except (TypeError, ValueError, KeyError, AttributeError, OverflowError, OSError) as e:
         # e.g. Telegram's 2015 webhook-guide examples: "User.__init__() missing ... 'is_bot'"
         raise BadPayload(f"telegram: update {update_id} does not match the Bot API: {e}") from e
     return update
 
 
 def to_event(update: Update, *, received_at: datetime) -> TelegramEvent:
-    """Normalise one Update. `received_at` dates button presses, which carry no date."""
+    """Normalise one Update. `received_at` dates button presses, which carry no date.
+
+    PTB builds objects without checking their required fields (a message without `chat`):
+    one that is missing what we read is BadPayload, like any other update off the Bot API.
+    """
+    try:
+        return _event_of(update, received_at)
+    except (AttributeError, TypeError, ValueError) as e:
+        raise BadPayload(
+            f"telegram: update {update.update_id} does not match the Bot API: {e}"
+        ) from e
+
+
+def _event_of(update: Update, received_at: datetime) -> TelegramEvent:
     uid = update.update_id
     if update.callback_query is not None:
         return _from_callback(uid, update.callback_query, received_at)

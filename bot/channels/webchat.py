@@ -1,6 +1,5 @@
 """The web chat channel: a JSON API (`POST /api/chat`) and the browser page that uses it."""
 
-import re
 from datetime import UTC, datetime
 from importlib import resources
 from typing import Annotated, Any
@@ -15,8 +14,6 @@ from dialogs import Channel, InboundMessage
 from storage.database import Database
 from storage.messages import replies_to
 
-# Control characters (NUL breaks PostgreSQL text) go; newlines and tabs stay.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 Id = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
 
@@ -53,7 +50,7 @@ def to_inbound(request: ChatRequest, now: datetime) -> InboundMessage:
         channel_user_id=request.session,
         message_id=request.message_id,
         sent_at=now,
-        text=_CONTROL.sub("", request.text),
+        text=request.text,  # control characters go in the pipeline (bot.inbound)
         choice_id=request.choice,
         language_hint=request.language,
     )

@@ -20,11 +20,12 @@ import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Final
+from typing import Annotated, Final
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from bot.errors import BadPayload, ForgedRequest
+from bot.inbound import MAX_ID, id_problem
 from dialogs.messages import Channel, InboundMessage
 
 # Message types that are not something the prospect said to us.
@@ -118,13 +119,26 @@ class WaError(_Part):
     title: str = ""
 
 
+def _unix_time(value: object) -> int | None:
+    """Meta's timestamp (a string of seconds); None when it is no usable time at all, so one
+    odd message does not refuse the whole webhook (Meta would resend it for days)."""
+    try:
+        seconds = int(float(value))  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return seconds if 0 <= seconds < 2**40 else None
+
+
+Timestamp = Annotated[int | None, BeforeValidator(_unix_time)]
+
+
 class WaMessage(_Kept):
     """One entry of value.messages; unknown types are kept, not rejected."""
 
     id: str
     from_: str | None = Field(default=None, alias="from")
     from_user_id: str | None = None
-    timestamp: int  # arrives as a string; pydantic coerces
+    timestamp: Timestamp = None  # arrives as a string of seconds
     type: str
     text: WaText | None = None
     interactive: WaInteractive | None = None
@@ -139,7 +153,7 @@ class WaMessage(_Kept):
 class WaStatus(_Kept):
     id: str
     status: str  # sent | delivered | read | failed | played | whatever comes next
-    timestamp: int
+    timestamp: Timestamp = None
     recipient_id: str | None = None
     recipient_user_id: str | None = None
     errors: tuple[WaError, ...] = ()
@@ -241,7 +255,11 @@ def to_events(envelope: WaEnvelope) -> list[WaEvent]:
     return events
 
 
-def _at(timestamp: int) -> datetime:
+def _at(timestamp: int | None) -> datetime:
+    """The time of a Unix timestamp; a missing or impossible one (1e20) reads as the
+    earliest time, which the pipeline's `believable` replaces by the arrival time."""
+    if timestamp is None:
+        return datetime.min.replace(tzinfo=UTC)
     return datetime.fromtimestamp(timestamp, tz=UTC)
 
 
@@ -263,6 +281,9 @@ def _message_event(msg: WaMessage, contacts: Sequence[WaContact], number: str | 
     if not key:
         # Never let a missing id collapse different people onto one lead.
         return IgnoredEvent("message without a sender id", msg.id)
+    problem = id_problem("sender id", key) or id_problem("message id", msg.id)
+    if problem is not None:
+        return IgnoredEvent(problem, msg.id[:MAX_ID])
     if msg.type in IGNORED_TYPES:
         return IgnoredEvent(f"{msg.type} message", msg.id)
     profile = contact.profile if contact else None

@@ -62,6 +62,7 @@ from bot.channels.whatsapp_web import whatsapp_routes
 from bot.channels.whatsapp_window import ServiceWindows, WindowedSender
 from bot.config import WhatsAppConfig
 from bot.errors import ChannelError
+from bot.inbound import MalformedInbound, believable
 from bot.locks import KeyedLocks
 from handoff.notifiers import parse_decision
 from scoring import Engagement
@@ -183,10 +184,15 @@ class WhatsAppChannel:
     async def _from_prospect(self, event: WaInbound) -> None:
         inbound = event.message
         user = inbound.channel_user_id
-        self.parts.windows.saw(user, inbound.sent_at)
+        self.parts.windows.saw(user, believable(inbound.sent_at, self._clock()))
         if event.wa_id and inbound.contact_phone is None and not await self._has_phone(user):
             inbound = dataclasses.replace(inbound, contact_phone=f"+{event.wa_id}")
-        outcome = await self._app[PIPELINE].handle(inbound)
+        try:
+            outcome = await self._app[PIPELINE].handle(inbound)
+        except MalformedInbound as e:
+            # Acknowledged and dropped: Meta would retry the webhook for days.
+            logger.warning("whatsapp: message ignored: %s", e)
+            return
         if outcome.duplicate:
             return
         self._mark_read(user, event, typing=bool(outcome.replies))
@@ -218,15 +224,16 @@ class WhatsAppChannel:
     async def _status(self, event: StatusEvent) -> None:
         code = str(event.error_code) if event.error_code is not None else None
         undeliverable = code == UNDELIVERABLE
+        at = believable(event.at, self._clock())
 
         async def apply(conn: AsyncConnection) -> LeadRow | None:
             lead_id = await update_status_by_channel_id(
-                conn, CHANNEL, event.wamid, event.status, event.at, error_code=code
+                conn, CHANNEL, event.wamid, event.status, at, error_code=code
             )
             if lead_id is None:
                 return None  # not one of our stored replies, or not a step forward
             if undeliverable:
-                await mark_unreachable(conn, lead_id, event.at)
+                await mark_unreachable(conn, lead_id, at)
             return await get_lead(conn, lead_id)
 
         lead: LeadRow | None = await self._app[COMMITTER].run(apply)
@@ -244,7 +251,7 @@ class WhatsAppChannel:
             self.parts.windows.close(lead.channel_user_id)
         if undeliverable:
             self._app[PIPELINE].forget_lead(lead.id)
-        if event.status == "read" and self._count_read(lead.id, event.at):
+        if event.status == "read" and self._count_read(lead.id, at):
             await self._app[PIPELINE].signal(CHANNEL, lead.channel_user_id, Engagement.READ)
 
     def _count_read(self, lead_id: str, at: datetime) -> bool:
