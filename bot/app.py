@@ -16,7 +16,7 @@ from bot.delivery import Background
 from bot.pipeline import Pipeline
 from bot.scheduler import run_scheduler
 from bot.sdr_directory import SdrDirectory
-from bot.web import errors_middleware
+from bot.web import errors_middleware, forwarded_middleware
 from dialogs import Flow, Sender, load_flow
 from handoff.notifiers import Notifier
 from handoff.outbox import OutboxWorker
@@ -81,7 +81,10 @@ def build_app(
     from bot.channels.webchat import webchat_routes
 
     flow = load_flow(settings.flow) if settings.flow else load_flow()
-    app = web.Application(middlewares=[errors_middleware], client_max_size=settings.max_body_bytes)
+    app = web.Application(
+        middlewares=[forwarded_middleware(settings.forwarded_allow_ips), errors_middleware],
+        client_max_size=settings.max_body_bytes,
+    )
     app[SETTINGS] = settings
     app[FLOW] = flow
 

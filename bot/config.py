@@ -1,5 +1,6 @@
 """Settings: QUALIBOT_* environment variables (nested with `__`) and an optional config file."""
 
+from ipaddress import ip_network
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -72,6 +73,22 @@ class Settings(BaseSettings):
     # How long a message being sent stays its worker's: after a crash mid-send, any worker
     # sends it again once this has passed. Longer than a send can take (HTTP timeouts: 30 s).
     outbox_lease_seconds: float = Field(default=45.0, gt=0)
+    # Proxies in front of qualibot whose X-Forwarded-For/-Proto/-Host are believed: IPs or
+    # networks ("10.0.0.0/8"), comma-separated, or "*" for any peer. Empty: none.
+    forwarded_allow_ips: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    @field_validator("forwarded_allow_ips", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        return _split_ids(value)
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if item != "*":
+                ip_network(item, strict=False)  # ValueError names the bad entry
+        return value
 
     @property
     def base_url(self) -> str:

@@ -25,6 +25,11 @@ class KeyedLocks:
     def __len__(self) -> int:
         return len(self._entries)
 
+    def users(self, key: str) -> int:
+        """How many hold or wait for `key`."""
+        entry = self._entries.get(key)
+        return 0 if entry is None else entry.users
+
 
 class _Hold:
     # A class rather than an @asynccontextmanager: every message passes through here, and the

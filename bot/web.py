@@ -3,9 +3,11 @@
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from ipaddress import ip_address, ip_network
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from bot.errors import BadPayload, ForgedRequest
 
@@ -55,3 +57,48 @@ async def read_body(request: web.Request, max_body: int) -> bytes:
             raise web.HTTPRequestEntityTooLarge(max_size=max_body, actual_size=size)
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def forwarded_middleware(allow: Sequence[str]) -> Middleware:
+    """Believe X-Forwarded-For/-Proto/-Host from the proxies in `allow` (IPs, networks, "*").
+
+    Behind a TLS proxy the request arrives as plain http from the proxy's address: without
+    this, session cookies would not be marked Secure and login throttling would see one
+    address for everyone. From any other peer the headers are ignored (a client could
+    otherwise pick its own address). A proxy appends the address it saw to X-Forwarded-For,
+    so the last entry is the one it vouches for.
+    """
+    anyone = "*" in allow
+    networks = [ip_network(item, strict=False) for item in allow if item != "*"]
+
+    def trusted(peer: str | None) -> bool:
+        if anyone:
+            return True
+        try:
+            address = ip_address(peer or "")
+        except ValueError:
+            return False
+        return any(address in network for network in networks)
+
+    def last(request: web.Request, header: str) -> str | None:
+        value = request.headers.get(header)
+        if not value:
+            return None
+        return value.rsplit(",", 1)[-1].strip() or None
+
+    @web.middleware
+    async def forwarded(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if not (anyone or networks) or not trusted(request.remote):
+            return await handler(request)
+        proto = (last(request, "X-Forwarded-Proto") or "").lower()
+        client = last(request, "X-Forwarded-For")
+        host = last(request, "X-Forwarded-Host")
+        return await handler(
+            request.clone(
+                scheme=proto if proto in {"http", "https"} else request.scheme,
+                remote=client or request.remote or "",
+                host=host or request.host,
+            )
+        )
+
+    return forwarded

@@ -260,3 +260,13 @@ flows: Final = Table(
     UniqueConstraint("flow_id", "version"),
     CheckConstraint(_in("status", FLOW_STATUSES), name="status"),
 )
+
+admin_sessions: Final = Table(
+    "admin_sessions",
+    metadata,
+    # SHA-256 of the session id the cookie carries: the table alone cannot log anyone in.
+    Column("id_hash", String(64), primary_key=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False, index=True),
+    Column("revoked_at", UtcDateTime),
+)

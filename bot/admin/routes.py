@@ -26,10 +26,12 @@ from bot.admin.auth import (
 )
 from bot.admin.forms import parse_decision, parse_sdr_form
 from bot.admin.rendering import query_string, security_headers, slot_views, templates
+from bot.admin.throttle import Flooding, LoginThrottle
 from bot.app import COMMITTER, DB, FLOW, PIPELINE, SETTINGS, utc_now
 from bot.channels.whatsapp_sender import mask
 from bot.web import Handler
 from scoring import Band, Stage, score
+from storage import admin_sessions
 from storage.conversations import get_conversation
 from storage.handoffs import decide_handoff, get_handoff, get_handoff_for_lead
 from storage.handoffs import list_handoffs as list_handoff_items
@@ -55,11 +57,16 @@ class AdminSite:
     """The admin pages: request handlers over the storage reads, rendered with jinja2."""
 
     def __init__(
-        self, auth: AdminAuth | None, env: jinja2.Environment, clock: Callable[[], datetime]
+        self,
+        auth: AdminAuth | None,
+        env: jinja2.Environment,
+        clock: Callable[[], datetime],
+        throttle: LoginThrottle,
     ) -> None:
         self.auth = auth
         self.env = env
         self.clock = clock
+        self.throttle = throttle
 
     # rendering
 
@@ -90,7 +97,7 @@ class AdminSite:
             return self.render(request, "disabled.html", status=503)
         if request.match_info.route.name in PUBLIC_ROUTES:
             return await handler(request)
-        session = auth.session_of(request.cookies.get(SESSION_COOKIE))
+        session = await self.open_session_of(request)
         if session is None:
             if request.method in SAFE_METHODS:
                 target = request.path if _NEXT_PATH.match(request.path) else "/admin"
@@ -150,8 +157,17 @@ class AdminSite:
         # Secure cookies would never come back over plain http (the embedded default).
         return request.secure or request.config_dict[SETTINGS].base_url.startswith("https://")
 
+    async def open_session_of(self, request: web.Request) -> AdminSession | None:
+        """The session the request's cookie proves, if it is stored and not logged out."""
+        session = self.require_auth().session_of(request.cookies.get(SESSION_COOKIE))
+        if session is None:
+            return None
+        async with request.config_dict[DB].connection() as conn:
+            is_open = await admin_sessions.is_open(conn, session.id, self.clock())
+        return session if is_open else None
+
     async def login_page(self, request: web.Request) -> web.StreamResponse:
-        if self.require_auth().session_of(request.cookies.get(SESSION_COOKIE)) is not None:
+        if await self.open_session_of(request) is not None:
             raise web.HTTPSeeOther("/admin")
         return self._login_page(request)
 
@@ -161,20 +177,30 @@ class AdminSite:
         ip = request.remote or "unknown"
         if not auth.login_form_ok(request.cookies.get(LOGIN_COOKIE), form.get("login_token")):
             return self.problem(request, 403, "The login form expired. Reload it and try again.")
-        wait = auth.retry_after(ip)
-        if wait is not None:
-            logger.warning("admin login throttled for %s", ip)
+        try:
+            async with self.throttle.turn(ip):
+                right = auth.check_password(str(form.get("password", "")))
+                if right:
+                    self.throttle.succeeded(ip)
+                else:
+                    self.throttle.failed(ip)
+        except Flooding:
+            logger.warning("admin login from %s refused: too many attempts at once", ip)
             response = self._login_page(
-                request, status=429, error="Too many failed attempts. Wait a minute and try again."
+                request,
+                status=429,
+                error="Too many login attempts at once. Wait a moment and try again.",
             )
-            response.headers["Retry-After"] = str(max(1, int(wait.total_seconds()) + 1))
+            response.headers["Retry-After"] = "5"
             return response
-        if not auth.check_password(str(form.get("password", ""))):
-            auth.record_failure(ip)
+        if not right:
             logger.warning("admin login failed from %s", ip)
             return self._login_page(request, status=401, error="Wrong password.")
-        auth.clear_failures(ip)
-        _, cookie = auth.new_session()
+        session, cookie = auth.new_session()
+        async with request.config_dict[DB].transaction() as conn:
+            await admin_sessions.open_session(
+                conn, session.id, at=self.clock(), expires_at=session.expires_at
+            )
         logger.info("admin logged in from %s", ip)
         target = str(form.get("next", "/admin"))
         response = web.HTTPSeeOther(target if _NEXT_PATH.match(target) else "/admin")
@@ -191,7 +217,8 @@ class AdminSite:
         raise response
 
     async def logout(self, request: web.Request) -> web.StreamResponse:
-        self.require_auth().revoke(request[SESSION])
+        async with request.config_dict[DB].transaction() as conn:
+            await admin_sessions.close_session(conn, request[SESSION].id, self.clock())
         response = web.HTTPSeeOther("/admin/login")
         response.del_cookie(SESSION_COOKIE, path=COOKIE_PATH)
         raise response
@@ -397,7 +424,7 @@ def admin_routes(app: web.Application, *, clock: Callable[[], datetime] = utc_no
     """Mount the admin under /admin; without an admin password it only says how to enable it."""
     password = app[SETTINGS].admin_password
     auth = AdminAuth(password, clock=clock) if password and password.get_secret_value() else None
-    site = AdminSite(auth, templates(), clock)
+    site = AdminSite(auth, templates(), clock, LoginThrottle(clock=clock))
     admin = web.Application(middlewares=[site.guard])
     admin.on_response_prepare.append(security_headers)
     if auth is None:

@@ -136,15 +136,16 @@ async def test_login_form_without_its_token_is_forbidden(admin: AppClient) -> No
     assert response.status == 403
 
 
-async def test_login_is_throttled_after_repeated_failures(admin: AppClient) -> None:
-    for _ in range(5):
+async def test_failures_from_elsewhere_never_refuse_the_right_password(
+    admin: AppClient,
+) -> None:
+    for _ in range(3):
         assert (await login(admin, "guess")).status == 401
 
     response = await login(admin)
 
-    assert response.status == 429
-    assert int(response.headers["Retry-After"]) >= 1
-    assert "qualibot_admin" not in response.cookies
+    assert response.status == 303
+    assert "qualibot_admin" in response.cookies
 
 
 async def test_forged_session_cookie_is_refused(admin: AppClient) -> None:
@@ -165,6 +166,30 @@ async def test_logout_ends_the_session_even_for_a_copied_cookie(admin: AppClient
 
     assert response.status == 303
     assert replayed.status == 303
+
+
+async def test_a_logout_holds_after_a_restart_and_a_login_does_too(
+    aiohttp_client: MakeClient, admin_settings: Settings
+) -> None:
+    first = await aiohttp_client(build_app(admin_settings))
+    token = await logged_in(first)
+    url = first.make_url("/admin")
+    stays = first.session.cookie_jar.filter_cookies(url)["qualibot_admin"].value
+    first.session.cookie_jar.clear()
+    await logged_in(first)  # a second session, then logged out
+    ended = first.session.cookie_jar.filter_cookies(url)["qualibot_admin"].value
+    token = hidden(await (await first.get("/admin")).text(), "csrf_token")
+    await first.post("/admin/logout", data={"csrf_token": token}, allow_redirects=False)
+    await first.close()
+
+    restarted = await aiohttp_client(build_app(admin_settings))
+    restarted.session.cookie_jar.update_cookies({"qualibot_admin": ended})
+    after_logout = await restarted.get("/admin", allow_redirects=False)
+    restarted.session.cookie_jar.update_cookies({"qualibot_admin": stays})
+    still_in = await restarted.get("/admin", allow_redirects=False)
+
+    assert after_logout.status == 303
+    assert still_in.status == 200
 
 
 @pytest.mark.parametrize("token", [None, "wrong"], ids=["missing", "wrong"])
@@ -384,3 +409,28 @@ async def test_sdr_form_explains_what_is_wrong(admin: AppClient) -> None:
     assert response.status == 400
     assert "Telegram chat id must be a number" in page
     assert 'value="@sari"' in page
+
+
+@pytest.mark.parametrize(("allow", "secure"), [("127.0.0.1", True), ("", False)])
+async def test_session_cookie_is_secure_behind_a_trusted_tls_proxy(
+    aiohttp_client: MakeClient, tmp_path: Path, allow: str, secure: bool
+) -> None:
+    settings = Settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path}/t.db",
+        admin_password=PASSWORD,
+        forwarded_allow_ips=allow,  # a string, as the environment gives it
+    )
+    client = await aiohttp_client(build_app(settings))
+    proxy = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
+    form = await client.get("/admin/login", headers=proxy)
+    nonce = form.cookies["qualibot_admin_login"].value  # a browser sends it back over https
+
+    response = await client.post(
+        "/admin/login",
+        data={"login_token": hidden(await form.text(), "login_token"), "password": PASSWORD},
+        headers={**proxy, "Cookie": f"qualibot_admin_login={nonce}"},
+        allow_redirects=False,
+    )
+
+    assert response.status == 303
+    assert bool(response.cookies["qualibot_admin"]["secure"]) is secure
