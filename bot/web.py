@@ -1,10 +1,13 @@
 """HTTP plumbing shared by every route: errors mapped to responses in one place, request ids."""
 
+import asyncio
 import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
 from ipaddress import ip_address, ip_network
+from typing import Any, Final
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
@@ -12,6 +15,7 @@ from aiohttp.typedefs import Middleware
 from bot.errors import BadPayload, ForgedRequest
 
 logger = logging.getLogger(__name__)
+BODY_TIMEOUT: Final = timedelta(seconds=10)  # for a client to send a request body
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -44,19 +48,71 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
     return response
 
 
-async def read_body(request: web.Request, max_body: int) -> bytes:
-    """The raw body, refusing more than `max_body` bytes without reading them all."""
+class BodyBudget:
+    """Bytes that requests not yet authenticated may hold in memory together.
+
+    A WhatsApp webhook can only be checked once its whole body is in (the signature covers
+    it), and Meta documents bodies of up to 3 MB: a hundred forged ones at once would hold
+    300 MB. Past the budget a request is answered 503 at once (Meta retries).
+    """
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self.used = 0
+
+    def take(self, size: int) -> bool:
+        if self.used + size > self._limit:
+            return False
+        self.used += size
+        return True
+
+    def give(self, size: int) -> None:
+        self.used -= size
+
+
+async def read_body(
+    request: web.Request,
+    max_body: int,
+    *,
+    within: timedelta = BODY_TIMEOUT,
+    budget: BodyBudget | None = None,
+) -> bytes:
+    """The raw body: 413 past `max_body` (refused on the declared length before reading),
+    408 if it takes longer than `within` to arrive, 503 past the `budget`."""
     declared = request.content_length
     if declared is not None and declared > max_body:
         raise web.HTTPRequestEntityTooLarge(max_size=max_body, actual_size=declared)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.content.iter_chunked(64 * 1024):
-        size += len(chunk)
-        if size > max_body:
-            raise web.HTTPRequestEntityTooLarge(max_size=max_body, actual_size=size)
-        chunks.append(chunk)
+    try:
+        async with asyncio.timeout(within.total_seconds()):
+            async for chunk in request.content.iter_chunked(64 * 1024):
+                if size + len(chunk) > max_body:
+                    raise web.HTTPRequestEntityTooLarge(
+                        max_size=max_body, actual_size=size + len(chunk)
+                    )
+                if budget is not None and not budget.take(len(chunk)):
+                    raise web.HTTPServiceUnavailable(
+                        text="too many large requests at once; try again",
+                        headers={"Retry-After": "1"},
+                    )
+                size += len(chunk)
+                chunks.append(chunk)
+    except TimeoutError as e:
+        raise web.HTTPRequestTimeout(text=f"the body took longer than {within}") from e
+    finally:
+        if budget is not None:
+            budget.give(size)
     return b"".join(chunks)
+
+
+async def read_form(request: web.Request, *, within: timedelta = BODY_TIMEOUT) -> Any:
+    """A form body (its size is capped by the application's client_max_size); 408 if slow."""
+    try:
+        async with asyncio.timeout(within.total_seconds()):
+            return await request.post()
+    except TimeoutError as e:
+        raise web.HTTPRequestTimeout(text=f"the body took longer than {within}") from e
 
 
 def forwarded_middleware(allow: Sequence[str]) -> Middleware:

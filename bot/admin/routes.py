@@ -29,7 +29,7 @@ from bot.admin.rendering import query_string, security_headers, slot_views, temp
 from bot.admin.throttle import Flooding, LoginThrottle
 from bot.app import COMMITTER, DB, FLOW, PIPELINE, SETTINGS, utc_now
 from bot.channels.whatsapp_sender import mask
-from bot.web import Handler
+from bot.web import Handler, read_form
 from scoring import Band, Stage, score
 from storage import admin_sessions
 from storage.conversations import get_conversation
@@ -105,7 +105,7 @@ class AdminSite:
             return self.problem(request, 403, "You are not logged in. Log in at /admin/login.")
         request[SESSION] = session
         if request.method not in SAFE_METHODS:
-            form = await request.post()
+            form = await read_form(request)
             if not auth.csrf_ok(session, form.get("csrf_token")):
                 logger.warning(
                     "admin %s %s refused: missing or wrong CSRF token",
@@ -173,7 +173,7 @@ class AdminSite:
 
     async def login(self, request: web.Request) -> web.StreamResponse:
         auth = self.require_auth()
-        form = await request.post()
+        form = await read_form(request)
         ip = request.remote or "unknown"
         if not auth.login_form_ok(request.cookies.get(LOGIN_COOKIE), form.get("login_token")):
             return self.problem(request, 403, "The login form expired. Reload it and try again.")
@@ -331,7 +331,7 @@ class AdminSite:
 
     async def decide(self, request: web.Request) -> web.StreamResponse:
         handoff_id = request.match_info["handoff_id"]
-        form = await request.post()
+        form = await read_form(request)
         decision, reason, problem = parse_decision(form)
         if decision is None:
             return self.problem(request, 400, problem or "Invalid decision.")
@@ -365,7 +365,7 @@ class AdminSite:
         return self.render(request, "sdrs.html", nav="sdrs", sdrs=sdrs, problems=[], form={})
 
     async def add_sdr(self, request: web.Request) -> web.StreamResponse:
-        form = await request.post()
+        form = await read_form(request)
         new, problems = parse_sdr_form(form)
         if new is None:
             async with request.config_dict[DB].connection() as conn:
@@ -403,7 +403,7 @@ class AdminSite:
 
     async def set_sdr_active(self, request: web.Request) -> web.StreamResponse:
         sdr_id = int(request.match_info["sdr_id"])
-        form = await request.post()
+        form = await read_form(request)
         active = form.get("active")
         if active not in ("0", "1"):
             return self.problem(request, 400, "Field 'active' must be 0 or 1.")
@@ -425,7 +425,8 @@ def admin_routes(app: web.Application, *, clock: Callable[[], datetime] = utc_no
     password = app[SETTINGS].admin_password
     auth = AdminAuth(password, clock=clock) if password and password.get_secret_value() else None
     site = AdminSite(auth, templates(), clock, LoginThrottle(clock=clock))
-    admin = web.Application(middlewares=[site.guard])
+    # Admin forms are a few fields: 64 KiB is plenty (aiohttp's default would be 1 MiB).
+    admin = web.Application(middlewares=[site.guard], client_max_size=64 * 1024)
     admin.on_response_prepare.append(security_headers)
     if auth is None:
         logger.warning("admin disabled: set QUALIBOT_ADMIN_PASSWORD to enable /admin")

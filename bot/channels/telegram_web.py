@@ -46,8 +46,9 @@ logger = logging.getLogger(__name__)
 
 WEBHOOK_PATH: Final = "/webhooks/telegram"
 SECRET_HEADER: Final = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
-# A 4096-character message with entities is well under 64 KiB; leave room for big updates.
-MAX_BODY: Final = 1024 * 1024
+# A 4096-character message with its entities, a quoted reply and a keyboard stays well under
+# 64 KiB; anything past 256 KiB is not an update Telegram sends.
+MAX_BODY: Final = 256 * 1024
 # Telegram keeps undelivered updates for 24 h (CHANNELS.md A2); ids are not monotonic after a
 # quiet week, so remember ids themselves, not a high-water mark.
 DEDUP_TTL: Final = timedelta(hours=24, minutes=5)

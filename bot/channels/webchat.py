@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 from importlib import resources
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 import orjson
 from aiohttp import web
@@ -10,10 +10,14 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from bot.errors import BadPayload
 from bot.pipeline import Outcome, Pipeline
+from bot.web import read_body
 from dialogs import Channel, InboundMessage
 from storage.database import Database
 from storage.messages import replies_to
 
+# A 4000-character message, even with every character escaped (\\uXXXX\\uXXXX for an emoji),
+# is under 48 KiB of JSON.
+MAX_BODY: Final = 64 * 1024
 Id = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
 
@@ -80,7 +84,7 @@ def webchat_routes(
         return web.Response(body=page, content_type="text/html", charset="utf-8")
 
     async def chat(request: web.Request) -> web.Response:
-        body = parse_request(await request.read())
+        body = parse_request(await read_body(request, MAX_BODY))
         outcome = await request.app[pipeline_key].handle(to_inbound(body, datetime.now(UTC)))
         answer = render(outcome)
         if outcome.duplicate:

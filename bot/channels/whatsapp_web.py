@@ -28,13 +28,18 @@ from bot.channels.whatsapp import (
     verify_signature,
 )
 from bot.dedup import RecentKeys
-from bot.web import read_body
+from bot.errors import ForgedRequest
+from bot.web import BodyBudget, read_body
 
 logger = logging.getLogger(__name__)
 
 WEBHOOK_PATH: Final = "/webhooks/whatsapp"
+SIGNATURE_HEADER: Final = "X-Hub-Signature-256"
 # Meta documents payloads of up to 3 MB; a little headroom for the JSON around them.
 MAX_BODY: Final = 3 * 1024 * 1024 + 64 * 1024
+# What unsigned bodies may hold in memory together (read in full before the signature can be
+# checked): real webhooks are a few KB, so only a flood of forged big ones ever meets it.
+UNSIGNED_BUDGET: Final = 32 * 1024 * 1024
 # Meta retries undelivered webhooks for up to 7 days (CHANNELS.md B3).
 DEDUP_TTL: Final = timedelta(days=7, hours=1)
 DEDUP_MAX: Final = 200_000
@@ -71,6 +76,7 @@ def whatsapp_routes(
     app_secret: str,
     handle: Handle,
     max_body: int = MAX_BODY,
+    budget: BodyBudget | None = None,
     dedup: WamidDedup | None = None,
     path: str = WEBHOOK_PATH,
 ) -> None:
@@ -87,6 +93,7 @@ def whatsapp_routes(
             "QUALIBOT_WHATSAPP__VERIFY_TOKEN and QUALIBOT_WHATSAPP__APP_SECRET"
         )
     seen = dedup if dedup is not None else WamidDedup()
+    unsigned = budget if budget is not None else BodyBudget(UNSIGNED_BUDGET)
 
     async def verify(request: web.Request) -> web.Response:
         query = request.query
@@ -101,8 +108,11 @@ def whatsapp_routes(
 
     async def receive(request: web.Request) -> web.Response:
         started = time.perf_counter()
-        raw = await read_body(request, max_body)
-        verify_signature(raw, request.headers.get("X-Hub-Signature-256"), app_secret)
+        signature = request.headers.get(SIGNATURE_HEADER)
+        if signature is None:  # refused before a byte of the body is read
+            raise ForgedRequest(f"whatsapp: no {SIGNATURE_HEADER} header")
+        raw = await read_body(request, max_body, budget=unsigned)
+        verify_signature(raw, signature, app_secret)
         events = to_events(parse_envelope(raw))
         fresh: list[WaEvent] = []
         claimed: list[str] = []

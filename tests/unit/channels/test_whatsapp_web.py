@@ -177,7 +177,9 @@ async def test_oversized_chunked_body_is_413(client: AppClient, recorder: Record
         for _ in range(10):
             yield b"x" * (MAX_BODY // 4)
 
-    async with client.post("/webhooks/whatsapp", data=chunks()) as response:
+    async with client.post(
+        "/webhooks/whatsapp", data=chunks(), headers={"X-Hub-Signature-256": "sha256=00"}
+    ) as response:
         assert response.status == 413
 
 
