@@ -194,9 +194,9 @@ class OutboxWorker:
             elif item.kind == "handoff.deliver":
                 await self._notify(item)
             elif item.kind == "reply":
-                await self._reply(item)
+                await self._message(item, self._senders)
             elif item.kind == "note":
-                await self._note(item)
+                await self._message(item, self._note_senders)
             else:
                 await self._run(lambda c: outbox_store.mark_dead(c, item.id, "unknown kind"))
         except DeliveryError as e:
@@ -266,8 +266,9 @@ class OutboxWorker:
         await self._run(done)
         logger.info("handoff %s delivered to %s", handoff.id, item.channel)
 
-    async def _reply(self, item: outbox_store.OutboxItem) -> None:
-        sender = self._senders.get(item.channel)
+    async def _message(self, item: outbox_store.OutboxItem, senders: Mapping[str, Sender]) -> None:
+        """A reply to a prospect (its messages row is marked sent too) or a note to an SDR."""
+        sender = senders.get(item.channel)
         if sender is None:
             await self._run(lambda c: outbox_store.mark_dead(c, item.id, "no sender"))
             return
@@ -281,15 +282,6 @@ class OutboxWorker:
                 await message_store.record_sent(conn, [(str(message_id), sent_id)], now)
 
         await self._run(done)
-
-    async def _note(self, item: outbox_store.OutboxItem) -> None:
-        sender = self._note_senders.get(item.channel)
-        if sender is None:
-            await self._run(lambda c: outbox_store.mark_dead(c, item.id, "no sender"))
-            return
-        sent_id = await sender.send(item.target, _message_of(item.payload))
-        now = self._clock()
-        await self._run(lambda conn: outbox_store.mark_sent(conn, item.id, sent_id, now))
 
     async def _failed(self, item: outbox_store.OutboxItem, error: DeliveryError) -> None:
         now = self._clock()
