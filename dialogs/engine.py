@@ -58,6 +58,14 @@ _KIND_EXPECTS: dict[str, Expecting] = {
 }
 
 
+def _expecting(question: Question) -> Expecting:
+    """What the reply to `question` may be read as; a free-text name or company question
+    lets a bare reply be the name or the company."""
+    if question.kind == "text" and question.slot in ("name", "company"):
+        return "name" if question.slot == "name" else "company"
+    return _KIND_EXPECTS.get(question.kind)
+
+
 @dataclass(frozen=True, slots=True)
 class StepResult:
     """Everything one step decided; the shell persists it in one transaction."""
@@ -150,7 +158,7 @@ def step(
             language=language_from_hint(inbound.language_hint) or detect_language(text) or "id",
         )
     current = flow.questions.get(state.current_question or "")
-    expecting = _KIND_EXPECTS.get(current.kind) if current else None
+    expecting = _expecting(current) if current else None
     heard = (
         extract_all(text, now=now, language=turn.language, expecting=expecting)
         if text

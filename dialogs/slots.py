@@ -4,11 +4,15 @@ from datetime import date
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class _Value(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    # How sure the reading is, 0..1: a grammar's clear hit near 1, a classifier's calibrated
+    # probability otherwise. The engine accepts, confirms or asks again by it.
+    confidence: float = Field(default=1.0, ge=0.0, le=1.0)
 
 
 BudgetStatus = Literal[
@@ -105,6 +109,20 @@ class Phone(_Value):
     number: str
 
 
+class PersonName(_Value):
+    """How the prospect is called: the name without "saya", "Pak" or "di sini"; the form of
+    address they used is kept for addressing them."""
+
+    value: str
+    honorific: str | None = None
+
+
+class CompanyName(_Value):
+    """The prospect's company, its legal form kept ("CV Makmur Jaya Abadi")."""
+
+    value: str
+
+
 class Intent(StrEnum):
     """What a prospect may ask for at any point in the flow."""
 
@@ -117,3 +135,8 @@ class Intent(StrEnum):
     HELP = "help"
     LANGUAGE_ID = "language_id"
     LANGUAGE_EN = "language_en"
+    PRODUCT = "product"  # asks what the product does or can do
+    NOT_INTERESTED = "not_interested"  # not interested, bought elsewhere, wrong number
+    SOMEONE_ELSE = "someone_else"  # speaks for a boss, a client, a friend
+    GREETING = "greeting"  # a greeting or small talk only
+    BOT_QUESTION = "bot_question"  # "is this a bot?"

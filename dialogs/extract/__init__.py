@@ -2,19 +2,32 @@
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
+from dialogs.extract import combine
 from dialogs.extract.choice import ChoiceCandidate, ChoiceMatch, match_choice
+from dialogs.extract.classifier import Reading, load_classifiers
 from dialogs.extract.contact import extract_email, extract_phone, is_personal_email
 from dialogs.extract.intents import detect_intents, intents_in
 from dialogs.extract.money import budget_in, extract_money
+from dialogs.extract.names import company_in, name_in
 from dialogs.extract.need import extract_need, need_in
 from dialogs.extract.number import parse_number
 from dialogs.extract.role import authority_in, extract_authority
-from dialogs.extract.text import normalize
+from dialogs.extract.text import mentions, normalize
 from dialogs.extract.timeline import extract_timeline, timeline_in
 from dialogs.extract.yesno import parse_yesno
-from dialogs.slots import Authority, Budget, Email, Intent, Need, Phone, Timeline
+from dialogs.slots import (
+    Authority,
+    Budget,
+    CompanyName,
+    Email,
+    Intent,
+    Need,
+    PersonName,
+    Phone,
+    Timeline,
+)
 
 __all__ = [
     "ChoiceCandidate",
@@ -38,9 +51,37 @@ __all__ = [
 
 Expecting = (
     Literal[
-        "money", "timeline", "role", "need", "yesno", "number", "email", "phone", "choice", "text"
+        "money",
+        "timeline",
+        "role",
+        "need",
+        "yesno",
+        "number",
+        "email",
+        "phone",
+        "choice",
+        "text",
+        "name",
+        "company",
     ]
     | None
+)
+# What a reply carrying one of these intents is about: not a bare name or company.
+_NOT_AN_ANSWER: Final = frozenset(
+    {
+        Intent.STOP,
+        Intent.ERASE,
+        Intent.HUMAN,
+        Intent.DEMO,
+        Intent.PRICE,
+        Intent.PRODUCT,
+        Intent.NOT_INTERESTED,
+        Intent.BOT_QUESTION,
+        Intent.RESTART,
+        Intent.HELP,
+        Intent.LANGUAGE_EN,
+        Intent.LANGUAGE_ID,
+    }
 )
 
 
@@ -55,11 +96,22 @@ class Extraction:
     email: Email | None = None
     phone: Phone | None = None
     intents: frozenset[Intent] = frozenset()
+    name: PersonName | None = None
+    company: CompanyName | None = None
 
     def to_json(self) -> dict[str, Any]:
         """JSON shape of `qualibot parse`: absent keys mean nothing found."""
         out: dict[str, Any] = {}
-        for key in ("budget", "authority", "need", "timeline", "email", "phone"):
+        for key in (
+            "budget",
+            "authority",
+            "need",
+            "timeline",
+            "email",
+            "phone",
+            "name",
+            "company",
+        ):
             value = getattr(self, key)
             if value is not None:
                 out[key] = value.model_dump(mode="json")
@@ -71,30 +123,66 @@ class Extraction:
 def extract_all(
     text: str, *, now: datetime, language: str | None = None, expecting: Expecting = None
 ) -> Extraction:
-    """Run every extractor over one message.
+    """Run every grammar and classifier over one message.
 
-    `expecting` is the kind of the question just asked: its extractor may read short answers
-    ("belum ada", "50") that would be false positives anywhere else. `language` is accepted
-    for the engine's convenience; the extractors read both languages either way.
+    `expecting` is the kind of the question just asked: its reading may take short answers
+    ("belum ada", "50", "owner") that would be false positives anywhere else. `language` is
+    accepted for the engine's convenience; grammars and classifiers read both languages.
     """
-    del language  # every pattern is bilingual; code-switching is the norm
+    del language  # every pattern and model is bilingual; code-switching is the norm
     norm = normalize(text)
-    authority = authority_in(norm, expecting=expecting == "role")
-    budget = budget_in(norm, expecting=expecting == "money")
+    read = load_classifiers().read(norm)
+    intents = intents_of(norm, read["intents"])
+    answers = not (intents & _NOT_AN_ANSWER)  # "STOP pls" is no company
+    grammar_authority = authority_in(norm, expecting=expecting == "role")
+    grammar_budget = budget_in(norm, expecting=expecting == "money")
     if (
-        budget is not None
-        and authority is not None
-        and authority.approval_limit is not None
-        and budget.max == authority.approval_limit
-        and budget.min is None
+        grammar_budget is not None
+        and grammar_authority is not None
+        and grammar_authority.approval_limit is not None
+        and grammar_budget.max == grammar_authority.approval_limit
+        and grammar_budget.min is None
     ):
-        budget = None  # "kalau < 5 juta saya bisa approve sendiri" is a limit, not a budget
+        grammar_budget = None  # "kalau < 5 juta saya bisa approve sendiri" is a limit
+    says_something = len(norm.split()) >= combine.SAYS_SOMETHING
+    if not answers:
+        expecting = None  # "help" asked back is no answer to the question: off-topic rules
     return Extraction(
-        budget=budget,
-        authority=authority,
-        need=need_in(norm, expecting=expecting == "need"),
-        timeline=timeline_in(norm, now=now, expecting=expecting == "timeline"),
+        budget=combine.budget(
+            grammar_budget,
+            read["budget_status"],
+            asked=expecting == "money",
+            about=says_something and mentions(norm, "budget"),
+        ),
+        authority=combine.authority(
+            grammar_authority,
+            read["role"],
+            read["process"],
+            asked=expecting == "role",
+            about=says_something,
+        ),
+        need=combine.need(
+            need_in(norm, expecting=expecting == "need"),
+            read["need"],
+            asked=expecting == "need",
+            about=says_something,
+        ),
+        timeline=combine.timeline(
+            timeline_in(norm, now=now, expecting=expecting == "timeline"),
+            read["timeline_status"],
+            asked=expecting == "timeline",
+            about=says_something and mentions(norm, "timeline"),
+        ),
         email=extract_email(text),
         phone=extract_phone(text),
-        intents=intents_in(norm),
+        intents=intents,
+        name=name_in(text, asked=expecting == "name" and answers),
+        company=company_in(text, asked=expecting == "company" and answers),
     )
+
+
+def intents_of(norm: str, reading: Reading) -> frozenset[Intent]:
+    """The classifier's intents, and the commands the grammar reads word for word ("stop",
+    "restart", "english please") that a short message may carry without context."""
+    found = {Intent(label) for label in reading.labels}
+    return frozenset(found | intents_in(norm))

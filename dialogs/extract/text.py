@@ -1,119 +1,72 @@
-"""Text normalisation shared by the extractors: case, controls, slang and number format."""
+"""Text normalisation shared by the extractors: case, controls, chat spelling, number format."""
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import cache
+from importlib import resources
 from typing import Final
+
+import yaml
 
 from dialogs.extract.gate import trie
 
-# Chat slang and abbreviations -> the word the extractors' patterns are written for.
-# Kept deliberately conservative: units the money and timeline parsers read (jt, rb, k, m,
-# bln stays readable as "bulan") and short words that are also English are left alone.
-SLANG: Final[dict[str, str]] = {
-    "yg": "yang",
-    "sy": "saya",
-    "sya": "saya",
-    "gw": "saya",
-    "gue": "saya",
-    "gua": "saya",
-    "aku": "saya",
-    "udh": "sudah",
-    "udah": "sudah",
-    "sdh": "sudah",
-    "dah": "sudah",
-    "blm": "belum",
-    "blom": "belum",
-    "blum": "belum",
-    "tp": "tapi",
-    "tpi": "tapi",
-    "bln": "bulan",
-    "thn": "tahun",
-    "th": "tahun",
-    "mgg": "minggu",
-    "mng": "minggu",
-    "hr": "hari",
-    "tgl": "tanggal",
-    "gak": "tidak",
-    "ga": "tidak",
-    "gk": "tidak",
-    "nggak": "tidak",
-    "ngga": "tidak",
-    "engga": "tidak",
-    "enggak": "tidak",
-    "ndak": "tidak",
-    "kagak": "tidak",
-    "tdk": "tidak",
-    "gaada": "tidak ada",
-    "gausah": "tidak usah",
-    "gusah": "tidak usah",
-    "cm": "cuma",
-    "cmn": "cuma",
-    "gada": "tidak ada",
-    "gatau": "tidak tahu",
-    "gatahu": "tidak tahu",
-    "gapapa": "tidak apa apa",
-    "gpp": "tidak apa apa",
-    "tau": "tahu",
-    "dgn": "dengan",
-    "dg": "dengan",
-    "utk": "untuk",
-    "untk": "untuk",
-    "krn": "karena",
-    "karna": "karena",
-    "bgt": "banget",
-    "bngt": "banget",
-    "sm": "sama",
-    "org": "orang",
-    "kpn": "kapan",
-    "brp": "berapa",
-    "hrg": "harga",
-    "bs": "bisa",
-    "bsa": "bisa",
-    "ntar": "nanti",
-    "nti": "nanti",
-    "lg": "lagi",
-    "dl": "dulu",
-    "dlu": "dulu",
-    "aj": "aja",
-    "jg": "juga",
-    "kmi": "kami",
-    "trs": "terus",
-    "sblm": "sebelum",
-    "stlh": "setelah",
-    "bbrp": "beberapa",
-    "ato": "atau",
-    "klo": "kalau",
-    "kalo": "kalau",
-    "kl": "kalau",
-    "sampe": "sampai",
-    "smp": "sampai",
-    "msh": "masih",
-    "masi": "masih",
-    "emg": "memang",
-    "skrg": "sekarang",
-    "skrng": "sekarang",
-    "pls": "please",
-    "plz": "please",
-    "pake": "pakai",
-    "pakek": "pakai",
-    "iy": "iya",
-    "lht": "lihat",
-    "liat": "lihat",
-    "pengen": "ingin",
-    "pgn": "ingin",
-    "pingin": "ingin",
-    "kyk": "kayak",
-    "kyknya": "kayaknya",
-    "sprti": "seperti",
-    "tlg": "tolong",
-    "mksh": "makasih",
-}
+LEXICON: Final = "lexicon.yaml"
 
-# The slang words as a trie: the same matches as the alternation sorted longest first.
-_SLANG_RE: Final = re.compile(r"(?<![\w@.])(" + trie(SLANG) + r")(?![\w@])")
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    """The normaliser's data (lexicon.yaml), compiled."""
+
+    words: dict[str, str]  # chat spelling -> the word it stands for
+    words_re: re.Pattern[str]
+    emoji: dict[str, str]
+    emoji_re: re.Pattern[str] | None
+    clitic_re: re.Pattern[str] | None
+    topics: dict[str, re.Pattern[str]]
+
+
+@cache
+def lexicon() -> Lexicon:
+    """lexicon.yaml, read once per process like a constant."""
+    raw = yaml.safe_load(
+        resources.files("dialogs.extract").joinpath(LEXICON).read_text(encoding="utf-8")
+    )
+    words = {str(k): str(v) for k, v in raw["words"].items()}
+    emoji = {str(k).casefold(): str(v) for k, v in raw.get("emoji", {}).items()}
+    stems = [str(stem) for stem in raw.get("clitic_stems", [])]
+    return Lexicon(
+        words=words,
+        # The words as a trie: the same matches as the alternation sorted longest first.
+        words_re=re.compile(r"(?<![\w@.])(" + trie(words) + r")(?![\w@])"),
+        emoji=emoji,
+        emoji_re=(
+            re.compile("|".join(re.escape(k) for k in sorted(emoji, key=len, reverse=True)))
+            if emoji
+            else None
+        ),
+        clitic_re=(
+            re.compile(r"\b(" + "|".join(map(re.escape, stems)) + r")(nya|ku|mu)\b")
+            if stems
+            else None
+        ),
+        topics={
+            name: re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(cues))) + r")")
+            for name, cues in raw.get("topics", {}).items()
+        },
+    )
+
+
+def mentions(norm: str, topic: str) -> bool:
+    """Whether a normalised message says a word of `topic` (lexicon.yaml, "topics")."""
+    return lexicon().topics[topic].search(norm) is not None
+
+
 # Indonesian repeats words with a digit: "kira2" = "kira-kira", "liat2" = "liat-liat".
 _REDUP: Final = re.compile(r"\b([a-z]{3,})2\b")
+# "bangettt", "pleaseee": three or more of one letter are one.
+_ELONGATED: Final = re.compile(r"([a-z])\1{2,}")
 
 
 def _drop_controls(text: str) -> str:
@@ -132,11 +85,19 @@ def _drop_controls(text: str) -> str:
 
 
 def normalize(text: str) -> str:
-    """Casefold, strip control characters, collapse whitespace and expand chat slang."""
+    """Casefold, strip control characters, collapse whitespace, and spell chat the way the
+    grammars and classifiers read it (lexicon.yaml): emoji, elongation, reduplication,
+    clitics on a few words, chat abbreviations."""
+    words = lexicon()
     folded = _drop_controls(unicodedata.normalize("NFKC", text)).casefold()
+    if words.emoji_re is not None:
+        folded = words.emoji_re.sub(lambda m: f" {words.emoji[m.group(0)]} ", folded)
+    folded = _ELONGATED.sub(r"\1", folded)
     if "2" in folded:  # _REDUP needs its "2"
         folded = _REDUP.sub(r"\1-\1", folded)
-    folded = _SLANG_RE.sub(lambda m: SLANG[m.group(1)], folded)
+    if words.clitic_re is not None:
+        folded = words.clitic_re.sub(r"\1 \2", folded)
+    folded = words.words_re.sub(lambda m: words.words[m.group(1)], folded)
     # str.split() splits on runs of the same whitespace as `\s+` and drops both ends:
     # the same as re.sub(r"\s+", " ", folded).strip(), several times faster
     return " ".join(folded.split())

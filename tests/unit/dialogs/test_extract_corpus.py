@@ -2,6 +2,12 @@
 
 The loader and the comparison live here and nowhere else; bench/corpus_accuracy.py imports
 them, so the accuracy table and the test suite agree on what "understood" means.
+
+The corpus checks what the grammars own: amounts (budget with a figure), dates (timeline with
+a window), emails, phones, yes/no and numbers. What the classifiers decide (authority, need,
+a budget or timeline status without a figure or a date, intents) is measured on the frozen
+held-out set (tests/unit/dialogs/test_heldout.py) instead: a corpus written for the old
+patterns would pin the classifiers to the patterns' readings.
 """
 
 import re
@@ -21,6 +27,7 @@ CORPUS: Final = Path(__file__).resolve().parents[2] / "corpus" / "utterances.yam
 DEFAULT_NOW: Final = datetime.fromisoformat("2026-05-13T10:00:00+07:00")
 SLOT_KEYS: Final = ("budget", "authority", "need", "timeline", "email", "phone")
 KEYS: Final = (*SLOT_KEYS, "intents", "yesno", "number")
+GRAMMAR_KEYS: Final = ("budget", "timeline", "email", "phone", "yesno", "number")
 # Compared whole, with the model's defaults for fields the corpus leaves out.
 _WHOLE: Final[dict[str, type[BaseModel]]] = {
     "budget": Budget,
@@ -70,6 +77,7 @@ def load_corpus(path: Path = CORPUS) -> list[Utterance]:
         if unknown:
             raise ValueError(f"entry {index}: unknown keys {sorted(unknown)}")
         now = datetime.fromisoformat(item["now"]) if "now" in item else DEFAULT_NOW
+        checked = tuple(k for k in GRAMMAR_KEYS if _grammar_owned(k, expect, absent))
         entries.append(
             Utterance(
                 id=f"{index:03d}-{_slug(str(item['text']))}",
@@ -78,11 +86,27 @@ def load_corpus(path: Path = CORPUS) -> list[Utterance]:
                 expecting=expecting,
                 expect=expect,
                 absent=absent,
-                checked=tuple(k for k in KEYS if k in expect or k in absent),
+                checked=checked,
                 xfail=item.get("xfail"),
             )
         )
     return entries
+
+
+def _grammar_owned(key: str, expect: dict[str, Any], absent: tuple[str, ...]) -> bool:
+    """Whether the corpus entry checks something a grammar decides for `key`."""
+    if key in absent:
+        return True  # a guard: no figure, no date, no email ... where there is none
+    if key not in expect:
+        return False
+    value = expect[key]
+    if key == "budget" and isinstance(value, dict):
+        return any(value.get(k) is not None for k in ("min", "max")) or bool(
+            value.get("ambiguous")
+        )
+    if key == "timeline" and isinstance(value, dict):
+        return value.get("start") is not None
+    return True
 
 
 def actual_value(utterance: Utterance, extraction: Extraction, key: str) -> Any:
@@ -94,19 +118,28 @@ def actual_value(utterance: Utterance, extraction: Extraction, key: str) -> Any:
     found = extraction.to_json()
     if key == "intents":
         return found.get("intents", [])
-    return found.get(key)
+    value = found.get(key)
+    if isinstance(value, dict):
+        value.pop("confidence", None)  # how sure, not what: the corpus says what
+    return value
 
 
 def matches(utterance: Utterance, extraction: Extraction, key: str) -> bool:
     """Whether the extractors understood `key` of this utterance as the corpus says."""
     actual = actual_value(utterance, extraction, key)
     if key in utterance.absent:
+        if key == "budget" and actual is not None:  # a status without a figure is no amount
+            return actual.get("min") is None and actual.get("max") is None
+        if key == "timeline" and actual is not None:  # a status without a date is no date
+            return actual.get("start") is None
         return actual in (None, [])
     expected = utterance.expect[key]
     if key in _WHOLE:
         if expected is None:
             return actual is None
-        return bool(actual == _WHOLE[key].model_validate(expected).model_dump(mode="json"))
+        wanted = _WHOLE[key].model_validate(expected).model_dump(mode="json")
+        wanted.pop("confidence", None)
+        return bool(actual == wanted)
     if key == "need":
         return actual is not None and all(actual.get(k) == v for k, v in expected.items())
     if key == "intents":
@@ -136,7 +169,7 @@ def test_corpus_is_big_enough_and_covers_every_key() -> None:
     covered = {key for entry in CORPUS_ENTRIES for key in entry.checked}
 
     assert len(CORPUS_ENTRIES) >= 170
-    assert covered == set(KEYS)
+    assert covered == set(GRAMMAR_KEYS)
 
 
 @pytest.mark.parametrize(
@@ -144,6 +177,7 @@ def test_corpus_is_big_enough_and_covers_every_key() -> None:
     [
         pytest.param(u, id=u.id, marks=[pytest.mark.xfail(reason=u.xfail)] if u.xfail else [])
         for u in CORPUS_ENTRIES
+        if u.checked
     ],
 )
 def test_utterance_is_understood(utterance: Utterance) -> None:
