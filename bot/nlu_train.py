@@ -145,6 +145,16 @@ _SAYS_NOTHING_ABOUT: Final[dict[str, frozenset[str]]] = {
     "timeline_status": frozenset(INTENTS) - {"demo", "not_interested"},
 }
 _TOPIC: Final = {"budget_status": "budget", "timeline_status": "timeline"}
+# Labels of another family that say nothing about this one: a researcher "comparing vendors"
+# or someone not buying tells a need, an owner answering the role question does not.
+_OTHER_LABELS_SAY_NOTHING: Final[dict[tuple[str, str], frozenset[str]]] = {
+    ("need", "role"): frozenset(
+        {"decision_maker", "co_decision_maker", "influencer", "gatekeeper", NONE}
+    ),
+    ("need", "process"): frozenset({NONE}),
+    ("role", "need"): frozenset({"high", "medium", "low", "none", NONE}),
+    ("process", "need"): frozenset({"high", "medium", "low", "none", "unknown", NONE}),
+}
 
 
 def negatives(spec: Spec, corpus: Path) -> list[str]:
@@ -163,7 +173,13 @@ def negatives(spec: Spec, corpus: Path) -> list[str]:
     for other in SPECS:
         if other.file in own or other.multilabel:
             continue
-        out.extend(load_family(other, corpus)[0])
+        texts, labels = load_family(other, corpus)
+        keep = _OTHER_LABELS_SAY_NOTHING.get((spec.name, other.name))
+        out.extend(
+            text
+            for text, label in zip(texts, labels, strict=True)
+            if keep is None or label in keep
+        )
     intents = next(s for s in SPECS if s.multilabel)
     for text, wanted in zip(*load_family(intents, corpus), strict=True):
         if wanted and wanted <= allowed:
@@ -349,12 +365,49 @@ def train(corpus: Path, out: Path, *, say: Callable[[str], None] = print) -> lis
         )
         say(result.report)
         trained.append(result)
-    _save(out, features, vectorizer.idf_, trained)
+    common = common_words(corpus)
+    say(f"common words: {len(common)}")
+    _save(out, features, vectorizer.idf_, trained, common)
     say(f"wrote {out} ({out.stat().st_size // 1024} KiB) in {time.perf_counter() - started:.0f} s")
     return trained
 
 
-def _save(out: Path, features: Sequence[str], idf: Array, trained: Sequence[Trained]) -> None:
+COMMON_IN: Final = 8  # replies a word must be in to be a common word ...
+COMMON_LOWER: Final = 0.5  # ... and the share of them in which it is written in lower case
+
+
+def common_words(corpus: Path) -> list[str]:
+    """Words many prospects write in lower case in their sentences: no name is one of them.
+    ("Budi" is in many corpus replies too, but capitalised.)"""
+    from dialogs.extract.features import tokens
+
+    replies: dict[str, int] = {}
+    lower: dict[str, int] = {}
+    for spec in SPECS:
+        for entry in yaml.safe_load((corpus / spec.file).read_text()):
+            seen: set[str] = set()
+            for n, word in enumerate(tokens(str(entry["text"]))):
+                key = word.casefold()
+                if not key.isalpha() or key in seen:
+                    continue
+                seen.add(key)
+                replies[key] = replies.get(key, 0) + 1
+                if word == key or n == 0:  # a sentence's first word says nothing by its case
+                    lower[key] = lower.get(key, 0) + 1
+    return sorted(
+        word
+        for word, count in replies.items()
+        if count >= COMMON_IN and lower.get(word, 0) / count >= COMMON_LOWER
+    )
+
+
+def _save(
+    out: Path,
+    features: Sequence[str],
+    idf: Array,
+    trained: Sequence[Trained],
+    common: Sequence[str],
+) -> None:
     weights = np.hstack([t.weights for t in trained])
     scale = np.maximum(np.abs(weights).max(axis=0), 1e-9) / 127.0
     quantized = np.round(weights / scale).astype(np.int8)
@@ -381,6 +434,7 @@ def _save(out: Path, features: Sequence[str], idf: Array, trained: Sequence[Trai
             scale=scale.astype(np.float32),
             bias=np.concatenate([t.bias for t in trained]).astype(np.float32),
             meta=np.array(json.dumps(meta, sort_keys=True)),
+            common=np.array("\n".join(common)),
         )
 
 

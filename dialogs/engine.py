@@ -44,6 +44,7 @@ _EXTRACTED: dict[str, str] = {
     "email": "email",
     "phone": "phone",
 }
+_NAMED = frozenset({"name", "company"})  # free-text slots read by dialogs.extract.names
 _KIND_EXPECTS: dict[str, Expecting] = {
     "money": "money",
     "timeline": "timeline",
@@ -237,7 +238,8 @@ def _run(
             inbound,
             text,
             heard,
-            answered_elsewhere=bool(noted) or bool(heard.intents),
+            # a greeting before the answer ("halo kak, saya Budi") is no other business
+            answered_elsewhere=bool(noted) or bool(heard.intents - {Intent.GREETING}),
         )
         if text or inbound.choice_id
         else Answer()
@@ -249,7 +251,7 @@ def _run(
         turn.fields["retries"] = turn.before.retries + 1
         _ask_tie(turn, current, reply.tied)
         return
-    if noted or heard.intents or inbound.unsupported or inbound.command:
+    if noted or heard.intents - {Intent.GREETING} or inbound.unsupported or inbound.command:
         _ask_next(turn, current.id, noted=noted)
         return
     retries = turn.before.retries + 1
@@ -283,7 +285,15 @@ def _fill_from_text(
     noted: list[str] = []
     for question in turn.flow.questions.values():
         slot = _EXTRACTED.get(question.kind)
+        if question.kind == "text" and question.slot in _NAMED:
+            slot = question.slot  # "saya Dewi dari PT Maju" fills the name and the company
         if slot is None or question.slot != slot or (current and current.slot == slot):
+            continue
+        if slot in _NAMED:
+            named = getattr(heard, slot)
+            if named is not None:
+                turn.fill(slot, named.value, text, question.id)
+                noted.append(slot)
             continue
         value = getattr(heard, slot)
         if value is None or (slot == "need" and value.level == "unknown"):

@@ -1,6 +1,5 @@
 """Per-kind behaviour of a question: its prompt, and whether a message answers it."""
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,12 +10,6 @@ from dialogs.messages import Choice, InboundMessage, OutboundMessage
 from dialogs.slots import Need
 
 MAX_TEXT_ANSWER = 200
-_NAME_PREFIX = re.compile(
-    r"^(?:(?:halo|hai|hi|hello)[,!\s]+)?(?:nama\s+saya|namaku|saya|aku|sy|my\s+name\s+is|"
-    r"i\s*'?\s*a?m|this\s+is|it'?s|ini)\s+",
-    re.IGNORECASE,
-)
-_COMPANY_PREFIX = re.compile(r"^(?:dari|saya\s+dari|from|i'?m\s+from|at|di)\s+", re.IGNORECASE)
 YES_ID, NO_ID = "yes", "no"
 
 
@@ -53,10 +46,8 @@ def choices(flow: Flow, question: Question, language: str) -> tuple[Choice, ...]
     return tuple(Choice(o.id, o.label.get(language) or o.label["en"]) for o in question.options)
 
 
-def _clean_text(text: str, question: Question) -> str:
-    text = " ".join(text.split())[:MAX_TEXT_ANSWER].strip(" .,!")
-    pattern = _NAME_PREFIX if question.slot == "name" else _COMPANY_PREFIX
-    return pattern.sub("", text).strip(" .,!") or text
+def _clean_text(text: str) -> str:
+    return " ".join(text.split())[:MAX_TEXT_ANSWER].strip(" .,!") or text
 
 
 def _choice(flow: Flow, question: Question, inbound: InboundMessage, text: str) -> Answer:
@@ -124,11 +115,15 @@ def answer(
         ):
             return NOTHING
         return Answer(int(number) if number.is_integer() else number)
-    # free text (name, company ...): anything with letters, unless the message was about
-    # something else (an intent or another slot) rather than an answer to this question
+    if question.slot in ("name", "company"):
+        # read by dialogs.extract.names: never a filler, a question or a sentence
+        named = heard.name if question.slot == "name" else heard.company
+        return NOTHING if named is None else Answer(named.value)
+    # other free text: anything with letters, unless the message was about something else
+    # (an intent or another slot) rather than an answer to this question
     if answered_elsewhere or not any(ch.isalpha() for ch in text):
         return NOTHING
-    return Answer(_clean_text(text, question))
+    return Answer(_clean_text(text))
 
 
 def _need(

@@ -131,7 +131,8 @@ def extract_all(
     """
     del language  # every pattern and model is bilingual; code-switching is the norm
     norm = normalize(text)
-    read = load_classifiers().read(norm)
+    classifiers = load_classifiers()
+    read = classifiers.read(norm)
     intents = intents_of(norm, read["intents"])
     answers = not (intents & _NOT_AN_ANSWER)  # "STOP pls" is no company
     grammar_authority = authority_in(norm, expecting=expecting == "role")
@@ -176,8 +177,8 @@ def extract_all(
         email=extract_email(text),
         phone=extract_phone(text),
         intents=intents,
-        name=name_in(text, asked=expecting == "name" and answers),
-        company=company_in(text, asked=expecting == "company" and answers),
+        name=name_in(text, asked=expecting == "name", common=classifiers.is_common),
+        company=company_in(text, asked=expecting == "company", common=classifiers.is_common),
     )
 
 

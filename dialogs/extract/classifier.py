@@ -5,7 +5,8 @@ amount or date is given, and the intents that may come at any point. Logistic re
 TF-IDF of dialogs/extract/features.py, trained by `qualibot nlu train` from corpus/ and
 shipped as package data (`nlu_model.npz`): the vocabulary, its idf, one weight column per
 label (int8 with a scale per column) and per family a temperature that calibrates the
-probabilities and the thresholds picked by cross-validation. Reading a message is a
+probabilities and the thresholds picked by cross-validation; and the corpus's common words
+(names.py reads no name into them). Reading a message is a
 dictionary lookup per feature and one small matrix product: no scikit-learn at run time.
 
 The model is package data read once, like a constant (`load_classifiers`).
@@ -61,12 +62,19 @@ class Classifiers:
         weights: FloatArray,
         bias: FloatArray,
         families: tuple[Family, ...],
+        common: frozenset[str] = frozenset(),
     ) -> None:
         self._vocabulary = vocabulary
         self._idf = idf
         self._weights = weights
         self._bias = bias
         self.families = {family.name: family for family in families}
+        self._common = common
+
+    def is_common(self, word: str) -> bool:
+        """Whether prospects use `word` (lower case) in their sentences: many corpus replies
+        have it, mostly in lower case. Such a word is not a name."""
+        return word in self._common
 
     def margins(self, norm: str) -> FloatArray:
         """The raw linear score of every label column for a normalised message."""
@@ -139,6 +147,7 @@ def from_arrays(arrays: Any) -> Classifiers:
         weights=np.ascontiguousarray(weights),
         bias=arrays["bias"].astype(np.float32),
         families=families,
+        common=frozenset(str(arrays["common"]).split("\n")),
     )
 
 

@@ -1,26 +1,20 @@
-"""Calendar arithmetic for timelines: Jakarta dates, month/quarter windows, buckets, holidays."""
+"""Calendar arithmetic for timelines: Jakarta dates, month/quarter windows, buckets, and the
+dates of holidays (Idul Fitri, Imlek ... and the collective leave around them) from the
+`holidays` package rather than a hand-kept table."""
 
 from calendar import monthrange
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Final
 from zoneinfo import ZoneInfo
+
+import holidays
 
 from dialogs.slots import TimelineBucket
 
 JAKARTA: Final = ZoneInfo("Asia/Jakarta")
 Window = tuple[date, date]  # first and last day, both included
-
-# Idul Fitri (1 Syawal) as announced for Indonesia; Ramadan starts about 30 days earlier.
-LEBARAN: Final[dict[int, date]] = {
-    2024: date(2024, 4, 10), 2025: date(2025, 3, 31), 2026: date(2026, 3, 20),
-    2027: date(2027, 3, 10), 2028: date(2028, 2, 27), 2029: date(2029, 2, 14),
-    2030: date(2030, 2, 5),
-}  # fmt: skip
-IMLEK: Final[dict[int, date]] = {
-    2025: date(2025, 1, 29), 2026: date(2026, 2, 17), 2027: date(2027, 2, 6),
-    2028: date(2028, 1, 26), 2029: date(2029, 2, 13), 2030: date(2030, 2, 3),
-}  # fmt: skip
 
 _BUCKETS: Final[tuple[tuple[int, TimelineBucket], ...]] = (
     (1, "<=1m"),
@@ -102,32 +96,103 @@ def shift(day: date, n: int, unit: str) -> date:
     return add_months(day, 12 * n)
 
 
-MOVING_EVENTS: Final = frozenset(
-    {
-        "lebaran",
-        "idul fitri",
-        "idulfitri",
-        "eid",
-        "ramadan",
-        "ramadhan",
-        "puasa",
-        "imlek",
-        "chinese new year",
-    }
-)
+# Calendar events prospects plan by, as the words they are written with (normalised).
+EVENTS: Final[dict[str, str]] = {
+    "lebaran": "eid_fitr",
+    "idul fitri": "eid_fitr",
+    "idulfitri": "eid_fitr",
+    "eid": "eid_fitr",
+    "eid al-fitr": "eid_fitr",
+    "hari raya": "eid_fitr",
+    "ramadan": "ramadan",
+    "ramadhan": "ramadan",
+    "puasa": "ramadan",
+    "lebaran haji": "eid_adha",
+    "idul adha": "eid_adha",
+    "iduladha": "eid_adha",
+    "natal": "christmas",
+    "christmas": "christmas",
+    "imlek": "lunar_new_year",
+    "chinese new year": "lunar_new_year",
+    "lunar new year": "lunar_new_year",
+    "cny": "lunar_new_year",
+    "nyepi": "nyepi",
+    "waisak": "vesak",
+    "tahun baru islam": "islamic_new_year",
+    "tahun baru": "new_year",
+    "new year": "new_year",
+    "17 agustus": "independence",
+    "17 agustusan": "independence",
+    "agustusan": "independence",
+    "hari kemerdekaan": "independence",
+    "independence day": "independence",
+    "tahun ajaran baru": "school_year",
+    "ajaran baru": "school_year",
+    "new school year": "school_year",
+    "tutup buku": "year_end",
+    "closing tahun": "year_end",
+    "year end closing": "year_end",
+    "year-end closing": "year_end",
+}
+# The holidays package's names (Indonesian, language="id") of the movable feasts.
+_HOLIDAY_NAMES: Final[dict[str, str]] = {
+    "eid_fitr": "Hari Raya Idul Fitri",
+    "eid_adha": "Hari Raya Idul Adha",
+    "lunar_new_year": "Tahun Baru Imlek",
+    "nyepi": "Hari Suci Nyepi",
+    "vesak": "Hari Raya Waisak",
+    "islamic_new_year": "Tahun Baru Islam",
+}
+RAMADAN_DAYS: Final = 30  # the fast ends with Idul Fitri
+SCHOOL_YEAR: Final = (7, 15)  # the Indonesian school year starts in mid-July
+
+
+@cache
+def _holidays(year: int) -> dict[date, str]:
+    """Indonesia's public holidays and collective leave (cuti bersama) in `year`."""
+    calendar = holidays.country_holidays(
+        "ID", years=year, categories=("public", "government"), language="id"
+    )
+    return dict(calendar.items())
+
+
+def _feast(event: str, year: int) -> date | None:
+    name = _HOLIDAY_NAMES[event]
+    days = [day for day, label in _holidays(year).items() if label.startswith(name)]
+    return min(days, default=None)
+
+
+def _after_leave(day: date) -> date:
+    """The first working day after a holiday and the collective leave around it."""
+    off = _holidays(day.year) | _holidays(day.year + 1)
+    following = day + timedelta(days=1)
+    while following in off or following.weekday() >= 5:
+        following += timedelta(days=1)
+    return following
 
 
 def event_day(event: str, year: int, *, after: bool) -> date | None:
-    """The day of a holiday in `year`; "after puasa" means after the fast, i.e. lebaran."""
-    if event in ("natal", "christmas"):
-        return date(year, 12, 25)
-    if event in ("tahun baru", "new year"):
-        return date(year, 1, 1)
-    if event in ("imlek", "chinese new year"):
-        return IMLEK.get(year)
-    lebaran = LEBARAN.get(year)
-    if lebaran is None:
+    """The day of a calendar event in `year` (`event` an EVENTS value). "After" an event means
+    its first working day after the collective leave; "after puasa" means after Lebaran."""
+    if event == "christmas":
+        day: date | None = date(year, 12, 25)
+    elif event == "new_year":
+        day = date(year, 1, 1)
+    elif event == "independence":
+        day = date(year, 8, 17)
+    elif event == "school_year":
+        day = date(year, *SCHOOL_YEAR)
+    elif event == "year_end":
+        day = date(year, 12, 31)
+    elif event == "ramadan":
+        lebaran = _feast("eid_fitr", year)
+        if lebaran is None:
+            return None
+        day = lebaran if after else lebaran - timedelta(days=RAMADAN_DAYS)
+    else:
+        day = _feast(event, year)
+    if day is None:
         return None
-    if event in ("ramadan", "ramadhan", "puasa") and not after:
-        return lebaran - timedelta(days=30)  # the fast starts about 30 days before
-    return lebaran
+    if after and event not in ("school_year", "year_end"):
+        return _after_leave(day) - timedelta(days=1)  # the window starts the day after this
+    return day

@@ -122,18 +122,44 @@ _MONTHLY: Final = gated(
 )
 _YEARLY: Final = gated(
     r"(?:/\s*|per\s*|tiap\s+|setiap\s+|a\s+|each\s+|every\s+)(?:tahun|year|yr|annum)\b|"
-    r"\bsetahun\b|\btahunan\b|\byearly\b|\bannual(?:ly)?\b|\bpertahun\b"
+    r"\bsetahun\b|\btahunan\b|\byearly\b|\bannual(?:ly)?\b|\bpertahun\b|"
+    r"\b(?:untuk|for|selama)\s+(?:satu|1|one|a)\s+(?:tahun|year)\b"
 )
 _ONE_TIME: Final = gated(
     r"\bsekali bayar\b|\bbayar sekali\b|\bsekali beli\b|\bone[- ]?time\b|\bone[- ]off\b|"
     r"\bbeli putus\b|\blump sum\b|\bsekaligus\b"
 )
 
-# "purchases over $5k need CFO approval", "kalau di atas 100jt harus lewat tender": a limit
-# on who decides, not what they will spend.
+# "purchases over $5k need CFO approval", "kalau di atas 100jt harus lewat tender",
+# "di bawah Rp 10.000.000,- saya bisa putuskan sendiri": a limit on who decides, not what they
+# will spend. A limit word right before the amount, and a word about deciding in its clause
+# or the next one.
 _THRESHOLD: Final = gated(
     r"(?:kalau|kalo|jika|if|over|above|under|below|di ?atas|di ?bawah|lebih dari|<|>)"
     r".*(?:approv|persetujuan|\bacc\b|tender|lelang|sign-?off)"
+)
+_LIMIT_BEFORE: Final = re.compile(
+    r"(?:kalau|kalo|jika|if|over|above|under|below|di ?atas|di ?bawah|lebih dari|"
+    r"kurang dari|<|>|anything under|anything over|up to|sampai)\s*(?:dari\s*)?$"
+)
+_DECIDES: Final = re.compile(
+    r"approv|persetujuan|\bacc\b|tender|lelang|\bsign|tanda ?tangan|\bttd\b|putus|"
+    r"\bdecide|my call|cukup (?:saya|sy|aku|gue)|(?:bisa|boleh|can) sendiri|sendiri\b|"
+    r"harus (?:melalui|lewat|ke)|goes to|go to|needs?\b|perlu|rapat|board|direksi|komite"
+)
+_STRETCH_BEFORE: Final = re.compile(
+    r"(?:maksimal|maksimum|maks|max|paling banyak|mentok|bisa sampai|sampai|up to|upto|"
+    r"stretch(?: to)?|at most|tops)\s*(?:di\s*)?$"
+)
+_MAX_AFTER: Final = re.compile(r"^\s*(?:\S+\s+){0,3}?(?:max|maks|maksimal|tops|at most)\b")
+_PERIOD_ANYWHERE_MONTHLY: Final = re.compile(
+    r"(?:/\s*|\bper\s*|\btiap\s+|\bsetiap\s+|\beach\s+|\bevery\s+)(?:bulan|month)\b|"
+    r"\bbulanan\b|\bmonthly\b"
+)
+_PERIOD_ANYWHERE_YEARLY: Final = re.compile(
+    r"(?:/\s*|\bper\s*|\btiap\s+|\bsetiap\s+|\beach\s+|\bevery\s+)(?:tahun|year)\b|"
+    r"\btahunan\b|\byearly\b|\bannual(?:ly)?\b|"
+    r"\b(?:untuk|for|selama)\s+(?:satu|1|one|a)\s+(?:tahun|year)\b"
 )
 _PARENTHESIS: Final = re.compile(r"^\s*\([^)]*\)")
 _BUDGET_WORD: Final = re.compile(r"\b(?:budget|bujet|budjet|bugdet|anggaran|dana|biaya|modal)")
@@ -242,12 +268,18 @@ def _amounts(text: str) -> list[_Amount]:
 
 
 def _is_threshold(a: _Amount, text: str) -> bool:
-    if not _THRESHOLD.possible(text):
-        return False  # no clause of `text` can match when `text` itself has no cue for it
     start = max(text.rfind(c, 0, a.start) for c in ",.;!?")
     ends = [i for i in (text.find(c, a.end) for c in ",.;!?") if i >= 0]
     clause = text[start + 1 : min(ends, default=len(text))]
-    return _THRESHOLD.search(clause) is not None
+    if _THRESHOLD.possible(text) and _THRESHOLD.search(clause) is not None:
+        return True
+    if not _LIMIT_BEFORE.search(text[max(0, a.start - 25) : a.start]):
+        return False
+    # the amount's clause and the next one: "di bawah Rp 10 jt, saya bisa putuskan sendiri"
+    stops = sorted(i for i in (text.find(c, a.end) for c in ",.;!?") if i >= 0)
+    following = [i for i in stops if i > (stops[0] if stops else len(text)) + 1]
+    window = text[a.end : following[0] if following else len(text)]
+    return _DECIDES.search(window) is not None
 
 
 def _is_money(a: _Amount, text: str, *, expecting: bool, limits: bool) -> bool:
@@ -393,10 +425,19 @@ def budget_in(norm: str, *, expecting: bool = False, limits: bool = False) -> Bu
             ambiguous=True,
             alternatives=(int(last.number * _BILLION), int(last.number * _MILLION)),
         )
+    if period is None and len(_amounts(text)) <= 2:
+        # "oh budget per bulan? 2-3 jeti": the period said elsewhere in the reply
+        if _PERIOD_ANYWHERE_MONTHLY.search(text):
+            period = "monthly"
+        elif _PERIOD_ANYWHERE_YEARLY.search(text):
+            period = "yearly"
     low: int | None = first.value()
     high: int | None = last.value()
     if second is None:
-        if _MAX_BEFORE.search(prefix):
+        stretch = _stretch(text, first)
+        if stretch is not None and stretch > first.value():
+            high = stretch  # a base and a stretch: "800 a month, max 1k if it's really good"
+        elif _MAX_BEFORE.search(prefix) or _MAX_AFTER.match(text[first.end : first.end + 30]):
             low = None
         elif _MIN_BEFORE.search(prefix):
             high = None
@@ -405,6 +446,22 @@ def budget_in(norm: str, *, expecting: bool = False, limits: bool = False) -> Bu
     return Budget(
         min=low, max=high, currency=currency, period=period, approx=approx, status=status
     )
+
+
+def _stretch(text: str, base: _Amount) -> int | None:
+    """A later amount the prospect would stretch to ("max 100 kalau ROI jelas"), read with
+    the base's unit and currency when it writes none."""
+    for later in _amounts(text):
+        if later.start <= base.end or not _STRETCH_BEFORE.search(text[: later.start]):
+            continue
+        if later.multiplier is None and base.multiplier is not None:
+            later = replace(later, multiplier=base.multiplier, unit=base.unit)
+        if later.currency is None:
+            later = replace(later, currency=base.currency)
+        if later.multiplier is None and later.value() < 1000:
+            return None  # "max 2" is no amount
+        return later.value()
+    return None
 
 
 def extract_money(text: str, *, expecting: bool = False) -> Budget | None:

@@ -1,18 +1,28 @@
 """Names and companies: "saya Rudi Hartono dari CV Makmur Jaya Abadi" is a name and a company.
 
-A person's name is read after a self-introduction ("saya X", "nama saya X", "dengan X",
-"I'm X", "panggil aja X"), before "di sini" / "here", or, when the name was just asked, as the
-whole reply. A company is read at its legal or business form (PT, CV, Toko, Klinik ...,
-or Tbk, Ltd, Sdn Bhd at the end), after "dari" / "di" / "from" / "at", or, when the company was
-just asked, as the whole reply. The words live in names.yaml.
+A person's name is read after an introduction: anywhere after a clear one ("nama saya X",
+"my name is X", "perkenalkan, saya X", "panggil aja X"), at the start of a clause after a
+plain one ("saya X", "I'm X", "dengan X"), or before "di sini" / "here". Volunteered (the
+name was not asked), a plain introduction counts only for a capitalised name or one after a
+form of address ("saya Dewi", "dengan Bu Ratna"); "saya kepala operasional" is no name.
+When the name was just asked, the first clause of the reply may be the name itself ("Budi
+Santoso", "pak budi, dari PT Maju").
 
-Never stored as either: a filler or a yes/no word ("oke", "hmm gimana ya"), a question, a
-sentence (a word that is no name, such as "mau" or "owner", inside the candidate), or an
-intent the classifiers read (the caller drops those). A reading carries its confidence: an
-introduced name is surer than a bare one, a capitalised bare one surer than a lower-case one.
+A company is read at its legal or business form (PT, CV, Toko, Klinik ... opening it, Tbk,
+Ltd, Sdn Bhd closing it; a capitalised name around the form is kept whole: "The Kirana Resort
+Ubud"), after "kerja di" / "work at", after "dari" / "from" in an introduction, after "nama
+tokonya" / "agency gue namanya", or, when the company was just asked, as the first clause
+of the reply.
+
+Never stored as either: a filler or a yes/no word ("oke", "hmm gimana ya"), a question, or
+words prospects use in sentences rather than in names (names.yaml, and the corpus's common
+words: `common` is passed in by the caller from the classifiers' vocabulary). The caller also
+drops bare readings of a reply that carries an intent ("STOP pls" is no company). A reading
+carries its confidence: introduced or capitalised surer than bare and lower case.
 """
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -23,39 +33,68 @@ import yaml
 from dialogs.slots import CompanyName, PersonName
 
 MAX_NAME_WORDS: Final = 4
-MAX_COMPANY_WORDS: Final = 7
+MAX_COMPANY_WORDS: Final = 6
 INTRODUCED: Final = 0.9  # "nama saya Rudi", "Rudi di sini"
 BARE_CAPITALISED: Final = 0.85  # "Rudi Hartono" when the name was asked
 BARE_LOWER: Final = 0.7  # "rudi"
 COMPANY_FORM: Final = 0.9  # "PT Maju Jaya" anywhere
-COMPANY_CUE: Final = 0.75  # "dari Maju Jaya"
+COMPANY_CUE: Final = 0.8  # "kerja di Maju Jaya", "nama tokonya Maju Jaya"
 COMPANY_BARE: Final = 0.8  # "Maju Jaya" when the company was asked
+COMPANY_BARE_LOWER: Final = 0.7
 
-# A word of a name: letters (any script), inner apostrophes, hyphens and dots ("Siti", "O'Neil",
-# "Abdul-Aziz", "A."). Company words may also carry digits and & ("Sinar 88", "A&W").
+Common = Callable[[str], bool]  # whether a (lower-case) word is one prospects use in sentences
+
 _WORD: Final = re.compile(r"[^\W\d_](?:[\w'’.-]*[^\W_])?\.?", re.UNICODE)
-_COMPANY_WORD: Final = re.compile(r"[\w&'’.+-]+", re.UNICODE)
-_INTRO: Final = re.compile(
-    r"(?:^|\b)(?:nama\s+(?:saya|sy|aku|ku|gue|gw|lengkap\s+saya)|namaku|nama\s*:|"
-    r"my\s+name\s+is|my\s+name's|name\s*:|name\s+is|perkenalkan(?:\s+(?:nama\s+)?saya)?|"
-    r"kenalin(?:\s+(?:nama\s+)?saya)?|panggil\s+(?:saja|aja|sy|saya)?|"
-    r"saya|sy|aku|gue|gw|i\s+am|i'm|im|this\s+is|it's|dengan|dgn|with|ini)"
+_COMPANY_WORD: Final = re.compile(r"&|[\w&'’+.-]*\w[\w&'’+-]*\.?", re.UNICODE)
+_CONNECTORS: Final = frozenset({"&", "dan", "and", "of", "de", "van", "bin", "binti", "the"})
+_STRONG_INTRO: Final = re.compile(
+    r"\b(?:nama\s+(?:lengkap\s+)?(?:saya|sy|aku|ku|gue|gw)|namaku|nama\s*:|"
+    r"my\s+name\s+is|my\s+name's|perkenalkan(?:,?\s+(?:nama\s+)?saya)?|"
+    r"kenalin(?:,?\s+(?:nama\s+)?(?:saya|aku|gue|gw))?|"
+    r"(?:panggil|call\s+me)(?:\s+(?:saja|aja|ae|sy|saya|aku|gue))*)"
     r"\s*(?:adalah|ialah|:)?\s+",
     re.IGNORECASE,
 )
-_HERE: Final = re.compile(r"\s+(?:di\s*sini|here|speaking)\b", re.IGNORECASE)
-_COMPANY_CUE: Final = re.compile(
-    r"(?:^|\b)(?:dari|dr|from|at|di|kerja\s+di|bekerja\s+di|perusahaan(?:\s+(?:saya|kami))?|"
-    r"company|kantor(?:\s+(?:saya|kami))?|usaha(?:\s+(?:saya|kami))?|"
-    r"owner(?:\s+(?:dari|of))?|pemilik|founder(?:\s+(?:dari|of))?)\s+",
+_PLAIN_INTRO: Final = re.compile(
+    r"(?:^|[,.!?;]\s*|\b(?:halo|hai|hi|hello|pagi|siang|sore|malam)\w*\s+(?:kak\s+)?)"
+    r"(?:saya|sy|aku|gue|gw|i\s+am|i'm|im|this\s+is|dengan|dgn|ini)\s+",
     re.IGNORECASE,
 )
-_CLAUSE_END: Final = re.compile(r"[,;:!?()\n/|]|\s[-–—]\s|\.(?:\s|$)")
+_HERE: Final = re.compile(r"\s+(?:di\s*sini|here|speaking)\b", re.IGNORECASE)
+_WORKS_AT: Final = re.compile(
+    r"\b(?:kerja|bekerja|work|working|works)\s+(?:di|at|for|dengan|sama)\s+", re.IGNORECASE
+)
+_FROM: Final = re.compile(
+    r"(?:^|[,.!?;]\s*|\b)(?:saya|sy|aku|gue|gw|kami|kita|we|i|i'm|i\s+am)\b[^,.!?;]{0,40}?"
+    r"\s(?:dari|dr|from|of)\s+",
+    re.IGNORECASE,
+)
+_BUSINESS: Final = (
+    r"(?:toko|olshop|online\s*shop|usaha|bisnis|brand|agency|agensi|kantor|perusahaan|"
+    r"company|klinik|resto|restoran|cafe|kafe|sekolah|yayasan|bimbel|travel|studio|salon|"
+    r"startup|pt|cv)(?:nya|ne|ku)?"
+)
+# "nama tokonya X", "agency gue namanya X", "olshop aku X", "my company is X"
+_NAMED_BUSINESS: Final = re.compile(
+    rf"\bnama\s+{_BUSINESS}\s+(?:(?:aku|gue|gw|saya|sy|kami|kita)\s+)?(?:adalah\s+|:\s*)?|"
+    rf"\b{_BUSINESS}\s+(?:(?:aku|gue|gw|saya|sy|kami|kita|my|our)\s+)"
+    r"(?:(?:namanya|bernama|adalah|is|called|named|:)\s*)?|"
+    rf"\b{_BUSINESS}\s+(?:namanya|bernama|called|named)\s+",
+    re.IGNORECASE,
+)
+# "founder Kelasin", "owner dari Warung Bu Sri", "CEO of Acme"
+_LEADS: Final = re.compile(
+    r"\b(?:founder|co-?founder|owner|pemilik|ceo)"
+    r"(?:\s+(?:dari|of|di|at))?\s+",
+    re.IGNORECASE,
+)
+_CLAUSE: Final = re.compile(r"[,;:!?()\n/|]|\s[-–—]\s|\.(?:\s|$)")
 
 
 @dataclass(frozen=True, slots=True)
 class _Words:
     honorifics: dict[str, str]
+    legal: frozenset[str]
     prefixes: dict[str, str]
     suffixes: dict[str, str]
     junk: frozenset[str]
@@ -71,6 +110,7 @@ def _words() -> _Words:
     )
     return _Words(
         honorifics=dict(raw["honorifics"]),
+        legal=frozenset(raw["legal_prefixes"]),
         prefixes=dict(raw["company_prefixes"]),
         suffixes=dict(raw["company_suffixes"]),
         junk=frozenset(raw["junk"]),
@@ -78,6 +118,10 @@ def _words() -> _Words:
         company_ends=frozenset(raw["company_ends"]),
         not_names=frozenset(raw["not_names"]),
     )
+
+
+def _never(_: str) -> bool:
+    return False
 
 
 def _key(text: str) -> str:
@@ -88,6 +132,14 @@ def is_junk(text: str) -> bool:
     """A filler, a yes/no word, a non-answer, or nothing but symbols."""
     key = _key(text)
     return not key or key in _words().junk or not any(ch.isalpha() for ch in key)
+
+
+def _first_clause(text: str) -> str:
+    return _CLAUSE.split(text, maxsplit=1)[0].strip()
+
+
+def _capitalised(words: list[str]) -> bool:
+    return all(word[:1].isupper() for word in words)
 
 
 def _display(words: list[str]) -> str:
@@ -102,13 +154,12 @@ def _display(words: list[str]) -> str:
 
 
 def _name_words(text: str) -> tuple[list[str], str | None]:
-    """The name words at the start of `text` (up to a clause end or a word that ends names),
-    and the form of address before them."""
+    """The name words at the start of `text`, up to the end of its clause or a word that ends
+    names, and the form of address before them."""
     words = _words()
-    clause = _CLAUSE_END.split(text, maxsplit=1)[0]
     honorific: str | None = None
     out: list[str] = []
-    for match in _WORD.finditer(clause):
+    for match in _WORD.finditer(_first_clause(text)):
         word = match.group(0)
         key = word.casefold().rstrip(".")
         if not out and honorific is None and key in words.honorifics:
@@ -122,7 +173,7 @@ def _name_words(text: str) -> tuple[list[str], str | None]:
     return out, honorific
 
 
-def _is_name(words: list[str]) -> bool:
+def _is_name(words: list[str], common: Common) -> bool:
     lexicon = _words()
     if not words or len(words) > MAX_NAME_WORDS:
         return False
@@ -131,129 +182,64 @@ def _is_name(words: list[str]) -> bool:
         return False
     if any(k in lexicon.prefixes or k in lexicon.suffixes for k in keys):
         return False  # "PT Maju" is a company
+    if any(common(k) for k in keys):
+        return False
     return sum(len(k) for k in keys) >= 2
 
 
-def name_in(text: str, *, asked: bool = False) -> PersonName | None:
+def name_in(text: str, *, asked: bool = False, common: Common = _never) -> PersonName | None:
     """The prospect's name in `text`, if they gave it (or, when `asked`, if the reply is one)."""
     text = " ".join(text.split())
-    if is_junk(text) or (asked and "?" in text and not _INTRO.search(text)):
+    if is_junk(text):
         return None
-    for intro in _INTRO.finditer(text):
+    if asked and "?" not in text:
+        # the name given first: "Rizal. panggil cak rizal ae" is Rizal
+        words, honorific = _name_words(text)
+        if _is_name(words, common):
+            sure = BARE_CAPITALISED if _capitalised(words) or honorific else BARE_LOWER
+            return PersonName(value=_display(words), honorific=honorific, confidence=sure)
+    for intro in _STRONG_INTRO.finditer(text):
         words, honorific = _name_words(text[intro.end() :])
-        if _is_name(words):
+        if _is_name(words, common):
+            return PersonName(value=_display(words), honorific=honorific, confidence=INTRODUCED)
+    for intro in _PLAIN_INTRO.finditer(text):
+        words, honorific = _name_words(text[intro.end() :])
+        if _is_name(words, common) and (asked or honorific or _capitalised(words)):
             return PersonName(value=_display(words), honorific=honorific, confidence=INTRODUCED)
     here = _HERE.search(text)
     if here is not None:
-        words, honorific = _name_words(_last_clause(text[: here.start()]))
-        if _is_name(words):
+        before = _CLAUSE.split(text[: here.start()])[-1].split()[-MAX_NAME_WORDS:]
+        words, honorific = _name_words(" ".join(before))
+        if _is_name(words, common) and (asked or honorific or _capitalised(words)):
             return PersonName(value=_display(words), honorific=honorific, confidence=INTRODUCED)
-    if not asked:
-        return None
-    words, honorific = _name_words(text)
-    rest = text.casefold()
-    if not _is_name(words) or _says_more(rest, words):
-        return None
-    capitalised = all(w[:1].isupper() for w in words)
-    return PersonName(
-        value=_display(words),
-        honorific=honorific,
-        confidence=BARE_CAPITALISED if capitalised or honorific else BARE_LOWER,
-    )
-
-
-def _last_clause(text: str) -> str:
-    parts = _CLAUSE_END.split(text)
-    return parts[-1].strip() if parts else text
-
-
-def _says_more(text: str, words: list[str]) -> bool:
-    """Whether a bare reply goes on past the name into a sentence (not a company after it)."""
-    lexicon = _words()
-    rest = [w.casefold() for w in _WORD.findall(text)]
-    taken = {w.casefold() for w in words} | set(lexicon.honorifics) | lexicon.name_ends
-    extra = [w for w in rest if w not in taken]
-    return len(extra) > 0 and company_in(text, asked=False) is None and len(extra) > 2
+    return None
 
 
 # --- companies ----------------------------------------------------------------------------
 
 
-def _company_after(text: str, start: int, form: str | None) -> list[str]:
-    """Company words from `start` to the end of the clause (at most MAX_COMPANY_WORDS)."""
+def _company_words(text: str, common: Common, *, form: str | None = None) -> list[str]:
+    """Company words at the start of `text`: to the end of its clause, a word that ends
+    company names, or (in a capitalised name) the first lower-case sentence word."""
     ends = _words().company_ends
-    clause = _CLAUSE_END.split(text[start:], maxsplit=1)[0]
     out = [form] if form else []
-    for match in _COMPANY_WORD.finditer(clause):
+    capitalised_run = False
+    for match in _COMPANY_WORD.finditer(_first_clause(text)):
         word = match.group(0)
-        if word.casefold().strip(".") in ends:
+        key = word.casefold().strip(".")
+        if key in ends:
             break
+        if word[:1].isupper() or word[:1].isdigit():
+            capitalised_run = True
+        elif capitalised_run and key not in _CONNECTORS:
+            break  # "PT Nusantara Retailindo Tbk sedang menyiapkan ..."
         out.append(word)
         if len(out) >= MAX_COMPANY_WORDS:
             break
     return out
 
 
-def _company_with_form(text: str) -> list[str] | None:
-    lexicon = _words()
-    tokens = list(_COMPANY_WORD.finditer(text))
-    keys = [t.group(0).casefold().strip(".") for t in tokens]
-    for n, key in enumerate(keys):
-        two = f"{key} {keys[n + 1]}" if n + 1 < len(keys) else ""
-        if two in lexicon.prefixes or key in lexicon.prefixes:
-            form = lexicon.prefixes[two] if two in lexicon.prefixes else lexicon.prefixes[key]
-            skip = 2 if two in lexicon.prefixes else 1
-            after = tokens[n + skip - 1].end()
-            words = _company_after(text, after, form)
-            if len(words) > 1 and words[1].casefold() not in lexicon.not_names:
-                return words
-        if two in lexicon.suffixes or (key in lexicon.suffixes and n > 0 and _strong(key)):
-            form = lexicon.suffixes[two] if two in lexicon.suffixes else lexicon.suffixes[key]
-            before = _company_before(tokens[:n])
-            if before:
-                return [*before, form]
-    return None
-
-
-def _strong(suffix: str) -> bool:
-    # a legal form, not a word that often ends a name ("Indonesia", "Digital")
-    return suffix in {"tbk", "inc", "ltd", "llc", "llp", "corp", "corporation", "gmbh", "plc"}
-
-
-def _company_before(tokens: list[re.Match[str]]) -> list[str]:
-    lexicon = _words()
-    out: list[str] = []
-    for match in reversed(tokens):
-        word = match.group(0)
-        key = word.casefold()
-        if key in lexicon.not_names or key in lexicon.name_ends or len(out) >= 5:
-            break
-        out.insert(0, word)
-    return out
-
-
-def company_in(text: str, *, asked: bool = False) -> CompanyName | None:
-    """The prospect's company in `text`, if they named it (or, when `asked`, if the reply is
-    one)."""
-    text = " ".join(text.split())
-    if is_junk(text):
-        return None
-    with_form = _company_with_form(text)
-    if with_form is not None:
-        return CompanyName(value=_display_company(with_form), confidence=COMPANY_FORM)
-    for cue in _COMPANY_CUE.finditer(text):
-        words = _company_after(text, cue.end(), None)
-        if _is_company(words):
-            return CompanyName(value=_display_company(words), confidence=COMPANY_CUE)
-    if not asked or "?" in text:
-        return None
-    words = _company_after(text, 0, None)
-    if not _is_company(words) or len(_COMPANY_WORD.findall(text)) > len(words) + 2:
-        return None
-    return CompanyName(value=_display_company(words), confidence=COMPANY_BARE)
-
-
-def _is_company(words: list[str]) -> bool:
+def _is_company(words: list[str], common: Common) -> bool:
     lexicon = _words()
     if not words or len(words) > MAX_COMPANY_WORDS:
         return False
@@ -261,9 +247,90 @@ def _is_company(words: list[str]) -> bool:
     first = keys[0]
     if first in lexicon.not_names or first in lexicon.junk or first in lexicon.honorifics:
         return False
-    if " ".join(keys) in lexicon.junk or any(k in lexicon.not_names for k in keys[1:2]):
+    if " ".join(keys) in lexicon.junk:
         return False
+    if not _capitalised(words[:1]) and common(first):
+        return False  # "resto kecil aja", "salah tulis": a description or a sentence
     return any(ch.isalpha() for ch in "".join(keys))
+
+
+def _with_form(text: str, common: Common, *, allow_lower: bool = False) -> list[str] | None:
+    """A company named with its legal or business form, the capitalised name around it kept."""
+    lexicon = _words()
+    tokens = list(_COMPANY_WORD.finditer(text))
+    keys = [t.group(0).casefold().strip(".") for t in tokens]
+    for n, key in enumerate(keys):
+        pair = f"{key} {keys[n + 1]}" if n + 1 < len(keys) else ""
+        if pair in lexicon.suffixes or (key in lexicon.suffixes and _legal(key) and n > 0):
+            size = 2 if pair in lexicon.suffixes else 1
+            before = _capitalised_before(tokens[:n]) or _lower_before(tokens[:n], common)
+            if before:
+                return [*before, lexicon.suffixes[pair if size == 2 else key]]
+        if pair in lexicon.prefixes or key in lexicon.prefixes:
+            size = 2 if pair in lexicon.prefixes else 1
+            form_key = pair if size == 2 else key
+            rest = text[tokens[n + size - 1].end() :]
+            words = _company_words(rest, common, form=lexicon.prefixes[form_key])
+            if len(words) < 2 or words[1].casefold() in lexicon.not_names:
+                continue
+            described = all(common(w.casefold()) for w in words[1:])  # "toko online"
+            if form_key in lexicon.legal:
+                if words[1][:1].isupper() or not described:
+                    return words
+                continue
+            if words[1][:1].isupper() or (allow_lower and n == 0 and not described):
+                lead = _capitalised_before(tokens[:n]) if tokens[n].group(0)[:1].isupper() else []
+                return [*lead, *words]
+    return None
+
+
+def _legal(suffix: str) -> bool:
+    # a legal form, not a word that often ends a name ("Indonesia", "Digital")
+    return suffix in {"tbk", "inc", "ltd", "llc", "llp", "corp", "corporation", "gmbh", "plc"}
+
+
+def _capitalised_before(tokens: list[re.Match[str]]) -> list[str]:
+    out: list[str] = []
+    for match in reversed(tokens[-4:]):
+        word = match.group(0)
+        if not word[:1].isupper() or word.casefold() in _words().not_names:
+            break
+        out.insert(0, word)
+    return out
+
+
+def _lower_before(tokens: list[re.Match[str]], common: Common) -> list[str]:
+    out: list[str] = []
+    for match in reversed(tokens[-4:]):
+        key = match.group(0).casefold()
+        if key in _words().not_names or key in _words().name_ends or common(key):
+            break
+        out.insert(0, match.group(0))
+    return out
+
+
+def company_in(text: str, *, asked: bool = False, common: Common = _never) -> CompanyName | None:
+    """The prospect's company in `text`, if they named it (or, when `asked`, if the reply is
+    one)."""
+    text = " ".join(text.split())
+    if is_junk(text):
+        return None
+    with_form = _with_form(text, common, allow_lower=asked)
+    if with_form is not None:
+        return CompanyName(value=_display_company(with_form), confidence=COMPANY_FORM)
+    for cue in (_NAMED_BUSINESS, _LEADS, _WORKS_AT, _FROM):
+        for match in cue.finditer(text):
+            words = _company_words(text[match.end() :], common)
+            explicit = cue is _NAMED_BUSINESS
+            if _is_company(words, common) and (explicit or _capitalised(words[:1])):
+                return CompanyName(value=_display_company(words), confidence=COMPANY_CUE)
+    if not asked or "?" in text:
+        return None
+    words = _company_words(text, common)
+    if not _is_company(words, common):
+        return None
+    sure = COMPANY_BARE if _capitalised(words[:1]) else COMPANY_BARE_LOWER
+    return CompanyName(value=_display_company(words), confidence=sure)
 
 
 def _display_company(words: list[str]) -> str:

@@ -11,6 +11,7 @@ from typing import Final
 import yaml
 
 from dialogs.extract.gate import trie
+from dialogs.extract.numerals import spell_numbers
 
 LEXICON: Final = "lexicon.yaml"
 
@@ -87,7 +88,7 @@ def _drop_controls(text: str) -> str:
 def normalize(text: str) -> str:
     """Casefold, strip control characters, collapse whitespace, and spell chat the way the
     grammars and classifiers read it (lexicon.yaml): emoji, elongation, reduplication,
-    clitics on a few words, chat abbreviations."""
+    clitics on a few words, chat abbreviations; numbers in words as numerals."""
     words = lexicon()
     folded = _drop_controls(unicodedata.normalize("NFKC", text)).casefold()
     if words.emoji_re is not None:
@@ -98,6 +99,7 @@ def normalize(text: str) -> str:
     if words.clitic_re is not None:
         folded = words.clitic_re.sub(r"\1 \2", folded)
     folded = words.words_re.sub(lambda m: words.words[m.group(1)], folded)
+    folded = spell_numbers(folded)
     # str.split() splits on runs of the same whitespace as `\s+` and drops both ends:
     # the same as re.sub(r"\s+", " ", folded).strip(), several times faster
     return " ".join(folded.split())

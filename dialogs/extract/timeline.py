@@ -20,12 +20,14 @@ Rules that are decisions (tested in test_extract_timeline.py):
 
 import re
 from calendar import monthrange
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Final
 
 from dialogs.extract.dates import (
-    MOVING_EVENTS,
+    EVENTS,
     Window,
     add_months,
     bucket_of,
@@ -125,15 +127,38 @@ _OFFSET_RE: Final = gated(
     r"(?:\s*(?P<tail>lagi|ke ?depan|dari sekarang|from now|mendatang|later))?"
 )
 _EVENT_RE: Final = gated(
-    r"\b(?P<rel>setelah|sesudah|habis|abis|after|pasca|selesai|sebelum|before|menjelang)?\s*"
-    r"(?P<ev>lebaran|idul ?fitri|eid|ramadh?an|puasa|natal|christmas|tahun baru|new year|"
-    r"imlek|chinese new year)\b(?:\s+(?P<year>20\d\d))?"
+    r"\b(?P<rel>setelah|sesudah|habis|abis|after|pasca|selesai|sebelum|before|menjelang|"
+    r"sateuacan|sadurunge|sakdurunge|sabada|saparantos)?\s*"
+    r"(?P<ev>" + "|".join(re.escape(k) for k in sorted(EVENTS, key=len, reverse=True)) + r")"
+    r"\b(?:\s+(?P<year>20\d\d))?"
+)
+# "bulan 5", "bln 11": a month by its number (not "5 bulan", a count)
+_MONTH_NUMBER_RE: Final = gated(
+    r"\bbulan\s+(?P<month>1[0-2]|0?[1-9])\b(?!\s*(?:bulan|tahun|hari|minggu|lagi|kali|x))"
+    r"(?:\s+(?P<year>20\d\d))?"
+)
+# "2028", "2028an", "paling cepat 2028": a year on its own (a date's year is read with it)
+_BARE_YEAR_RE: Final = re.compile(r"(?<![\d/.-])(?P<year>20[2-4]\d)(?:-?an)?\b(?![/.-]\d)")
+_BUDGET_YEAR: Final = re.compile(
+    r"(?:anggaran|budget|rka|rab|apbd|apbn|fiscal|fiskal|fy|tahun anggaran|rencana kerja)"
+    r"(?:\s+\w+)?\s*$"
+)
+# "promo 11.11", "harbolnas 12.12": the shopping days named by their date
+_SHOPPING_DAY_RE: Final = re.compile(r"\b(?P<d>(?:1[0-2]|[1-9]))\.(?P=d)\b")
+# A date said for a meeting or a demo is not when the project starts.
+_MEETING: Final = re.compile(
+    r"\b(?:demo|presentasi|presentation|meeting|ketemu|ketemuan|bertemu|call|zoom|gmeet|"
+    r"visit|kunjungan|datang|jadwal(?:kan)?|schedule|appointment|janjian)\b"
+)
+# "eh maksud saya ...": what comes after a correction is what they meant
+_CORRECTION: Final = re.compile(
+    r"\b(?:eh|maksud(?:nya)?|maksud (?:saya|sy|aku|gue)|ralat|koreksi|sorry|i mean|"
+    r"salah(?: ketik| tulis)?|eh bukan)\b"
 )
 _DATE_RE: Final = re.compile(
     r"\b(?:(?P<iy>20\d\d)-(?P<im>\d{1,2})-(?P<id>\d{1,2})|"
     r"(?P<d>\d{1,2})[/-](?P<m>\d{1,2})(?:[/-](?P<y>20\d\d|\d\d))?)\b"
 )
-_YEAR_RE: Final = gated(r"\b(?:tahun|in|di|pada|year)\s+(?P<year>20\d\d)\b")
 _ADDRESS_BEFORE: Final = re.compile(r"\b(?:jalan|jl|jln|gang|gg|street|st)\.?\s*$")
 _SHORT_MONTH_CUE: Final = re.compile(
     r"(?:bulan|in|by|before|awal|akhir|pertengahan|mid|early|late|end of|sebelum|mulai|start)\s*$"
@@ -201,6 +226,9 @@ def _half(m: re.Match[str], today: date) -> tuple[Window, bool] | None:
     return recurring(lambda y: (date(y, 1, 1), date(y, 6, 30)), year, today)
 
 
+RECENT: Final = timedelta(days=60)
+
+
 def _month_name(m: re.Match[str], text: str, today: date) -> tuple[Window, bool] | None:
     name = m.group("month")
     day = m.group("day") or m.group("day2")
@@ -220,6 +248,8 @@ def _month_name(m: re.Match[str], text: str, today: date) -> tuple[Window, bool]
             return None
         return date(y, month, int(day)), date(y, month, int(day))
 
+    if day is not None:
+        return _dated(window_for, year, today)
     return recurring(window_for, year, today)
 
 
@@ -277,17 +307,17 @@ def _offset(m: re.Match[str], today: date) -> _Found | None:
 
 
 def _event(m: re.Match[str], today: date) -> _Found | None:
-    rel, event = m.group("rel"), m.group("ev")
-    before = rel in ("sebelum", "before", "menjelang")
+    rel, event = m.group("rel"), EVENTS[m.group("ev")]
+    before = rel in ("sebelum", "before", "menjelang", "sateuacan", "sadurunge", "sakdurunge")
     after = rel is not None and not before
     year = int(m.group("year")) if m.group("year") else None
     day = event_day(event, year or today.year, after=after)
     clarify = False
     if day is not None and day < today:
         if year is not None:
-            clarify = True
+            clarify = True  # "setelah lebaran 2025" said in 2026
         else:
-            clarify = event in MOVING_EVENTS
+            # a yearly event already past means its next one ("imlek" said in March)
             day = event_day(event, today.year + 1, after=after)
     if day is None:
         return None
@@ -315,7 +345,19 @@ def _date(m: re.Match[str], today: date, *, expecting: bool) -> tuple[Window, bo
             return None
         return date(year, mo, d), date(year, mo, d)
 
-    return recurring(window_for, y or None, today)
+    return _dated(window_for, y or None, today)
+
+
+def _dated(
+    window_for: Callable[[int], Window | None], year: int | None, today: date
+) -> tuple[Window, bool] | None:
+    """A day without a year is this year's; one gone by less than RECENT ago was most likely
+    meant as that one (a date in the past: needs clarification), an older one is next year's."""
+    if year is None:
+        this_year = window_for(today.year)
+        if this_year is not None and today - RECENT <= this_year[1] < today:
+            return this_year, True
+    return recurring(window_for, year, today)
 
 
 # Every candidate below needs one of these patterns to match.
@@ -326,9 +368,9 @@ _CANDIDATE_CUES: Final = cues(
     _DAY_NEXT_MONTH_RE,
     _RELATIVE_RE,
     _DATE_RE,
-    _YEAR_RE,
     _OFFSET_RE,
     _EVENT_RE,
+    _MONTH_NUMBER_RE,
 )
 
 
@@ -357,18 +399,42 @@ def _candidates(text: str, today: date, *, expecting: bool) -> list[_Found]:
             add(m, _relative(m, today))
     for m in _DATE_RE.finditer(text):
         add(m, _date(m, today, expecting=expecting))
-    for m in _YEAR_RE.finditer(text):
-        y = int(m.group("year"))
-        add(m, ((date(y, 1, 1), date(y, 12, 31)), date(y, 12, 31) < today))
     for m in _OFFSET_RE.finditer(text):
         offset = _offset(m, today)
         if offset is not None:
             found.append(offset)
     for m in _EVENT_RE.finditer(text):
+        if _ADDRESS_BEFORE.search(text[max(0, m.start() - 8) : m.start()]):
+            continue  # "Jl. 17 Agustus" is a street
         event = _event(m, today)
         if event is not None:
             found.append(event)
+    for m in _MONTH_NUMBER_RE.finditer(text):
+        year = int(m.group("year")) if m.group("year") else None
+        add(m, recurring(partial(_whole_month, int(m.group("month"))), year, today))
+    for m in _SHOPPING_DAY_RE.finditer(text):
+        add(m, recurring(partial(_shopping_day, int(m.group("d"))), None, today))
+    found = [f for f in found if not _for_a_meeting(text, f.at)]
+    if not found:  # a year on its own only when nothing says more ("2028an", not "RKA 2026")
+        for m in _BARE_YEAR_RE.finditer(text):
+            if _BUDGET_YEAR.search(text[max(0, m.start() - 20) : m.start()]):
+                continue  # "anggaran 2026", "RKA 2027": the budget's year, not the start
+            y = int(m.group("year"))
+            add(m, ((date(y, 1, 1), date(y, 12, 31)), date(y, 12, 31) < today))
     return found
+
+
+def _whole_month(month: int, year: int) -> Window:
+    return month_window(year, month)
+
+
+def _shopping_day(number: int, year: int) -> Window:
+    return date(year, number, number), date(year, number, number)
+
+
+def _for_a_meeting(text: str, at: int) -> bool:
+    start = max(text.rfind(c, 0, at) for c in ",.;!?")
+    return _MEETING.search(text[start + 1 : at + 40].split(".", maxsplit=1)[0]) is not None
 
 
 def timeline_in(norm: str, *, now: datetime, expecting: bool = False) -> Timeline | None:
@@ -383,6 +449,9 @@ def timeline_in(norm: str, *, now: datetime, expecting: bool = False) -> Timelin
         if expecting and _UNKNOWN_ASKED.search(norm):
             return Timeline(bucket="unknown")
         return None
+    corrected = _CORRECTION.search(norm)
+    if corrected is not None and any(f.at > corrected.start() for f in found):
+        found = [f for f in found if f.at > corrected.start()]  # "juni, eh maksud saya juli"
     first = min(found, key=lambda f: f.at)
     start, end = first.window
     prefix = norm[max(0, first.at - 30) : first.at]

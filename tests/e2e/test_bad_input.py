@@ -86,8 +86,10 @@ async def test_sql_looking_text_is_just_text(client: AppClient) -> None:
 
     async with client.app[DB].connection() as conn:
         lead = await leads.find_lead(conn, "web", "sql")
-    assert lead is not None
-    assert lead.name == "Robert'); DROP TABLE leads;--"
+        assert lead is not None
+        said = [m.text for m in await messages.transcript(conn, lead.id) if m.direction == "in"]
+    assert said[-1] == "Robert'); DROP TABLE leads;--"  # stored as it was typed
+    assert lead.name == "Robert"  # the name in it, not the rest
 
 
 async def test_healthz(client: AppClient) -> None:

@@ -26,13 +26,14 @@ def test_parse_prints_every_slot_found_as_json(capsys: pytest.CaptureFixture[str
     assert (found["budget"]["min"], found["budget"]["max"]) == (30_000_000, 40_000_000)
     assert found["budget"]["period"] == "monthly"
     assert found["timeline"]["start"] == "2026-06-01"
-    assert found["email"] == {"address": "budi@maju.co.id", "personal": False}
+    assert found["email"] == {"address": "budi@maju.co.id", "personal": False, "confidence": 1.0}
+    assert found["budget"]["confidence"] == 0.95  # every value says how sure it is
 
 
 def test_parse_dash_reads_one_message_per_line(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("sys.stdin", io.StringIO("halo\nstop\n"))
+    monkeypatch.setattr("sys.stdin", io.StringIO("hmm\nstop\n"))
 
     main(["parse", "-", "--now", "2026-05-13T10:00:00+07:00"])
 

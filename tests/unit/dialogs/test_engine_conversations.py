@@ -82,7 +82,7 @@ def test_one_message_fills_several_slots_and_skips_their_questions(
     assert "Rp 50 jt" in c.texts[0]
     assert c.state.current_question == "company_size"
     c.say(choice="s201_1000")
-    c.say("lagi compare beberapa vendor CRM")
+    c.say("butuh banget, leads dari iklan banyak yang hilang karena telat dibalas")
     assert c.state.current_question == "contact_method"
 
 

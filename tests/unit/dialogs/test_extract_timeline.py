@@ -70,19 +70,26 @@ def test_quarter_with_a_past_year_needs_clarification() -> None:
     assert timeline.bucket == "needs_clarification"
 
 
-def test_past_lebaran_needs_clarification() -> None:
+def test_a_lebaran_already_past_means_the_next_one() -> None:
     timeline = extract_timeline("setelah lebaran", now=NOW)
 
-    assert timeline == Timeline(
-        start=date(2027, 3, 11), end=date(2027, 4, 9), bucket="needs_clarification"
-    )
+    # Idul Fitri 2027 is on 10 March, the collective leave ends on the 15th
+    assert timeline == Timeline(start=date(2027, 3, 16), end=date(2027, 4, 14), bucket="6-12m")
+
+
+def test_a_lebaran_of_a_year_gone_needs_clarification() -> None:
+    timeline = extract_timeline("setelah lebaran 2025", now=NOW)
+
+    assert timeline is not None
+    assert timeline.bucket == "needs_clarification"
 
 
 def test_coming_lebaran_is_a_window_after_it() -> None:
     january = datetime(2026, 1, 15, 3, 0, tzinfo=UTC)
 
+    # Idul Fitri 2026 is on 21 March; the collective leave runs to Tuesday the 24th
     assert extract_timeline("habis lebaran", now=january) == Timeline(
-        start=date(2026, 3, 21), end=date(2026, 4, 19), bucket="1-3m"
+        start=date(2026, 3, 25), end=date(2026, 4, 23), bucket="1-3m"
     )
 
 
