@@ -112,9 +112,63 @@ def _label_key(value: object) -> str:
     return NONE if value is None else str(value)
 
 
+TEMPLATES: Final = "templates.yaml"
+# Chat respellings applied at random to generated texts (the normaliser maps them back, so
+# the model learns from both the written and the normalised form's neighbours).
+_RESPELL: Final[dict[str, tuple[str, ...]]] = {
+    "saya": ("sy", "aku", "gue"),
+    "yang": ("yg",),
+    "sudah": ("udah", "udh", "sdh"),
+    "belum": ("blm",),
+    "tidak": ("ga", "gak", "nggak", "tdk"),
+    "dengan": ("dgn", "sama"),
+    "untuk": ("utk", "buat"),
+    "banget": ("bgt",),
+    "sekarang": ("skrg",),
+    "tapi": ("tp",),
+    "karena": ("krn",),
+    "dari": ("dr",),
+    "orang": ("org",),
+}
+
+
+def generated(spec: Spec, corpus: Path) -> list[dict[str, Any]]:
+    """The template combinations of `spec`'s family (templates.yaml), deterministic."""
+    import random
+
+    path = corpus / TEMPLATES
+    if not path.exists():
+        return []
+    data = yaml.safe_load(path.read_text())
+    family = spec.file.removesuffix(".yaml")
+    templates = data["families"].get(family, [])
+    slots: dict[str, list[str]] = data["slots"]
+    rng = random.Random(f"{family}:{len(templates)}")
+    out: list[dict[str, Any]] = []
+    for template in templates:
+        seen: set[str] = set()
+        for _ in range(int(data.get("samples", 10))):
+            text = str(template["text"])
+            for slot, values in slots.items():
+                while "{" + slot + "}" in text:
+                    text = text.replace("{" + slot + "}", str(rng.choice(values)), 1)
+            words = [
+                rng.choice(_RESPELL[w]) if w in _RESPELL and rng.random() < 0.4 else w
+                for w in text.split()
+            ]
+            text = " ".join(words)
+            if rng.random() < 0.5:
+                text = text.casefold()
+            if text not in seen:
+                seen.add(text)
+                out.append({**template, "text": text})
+    return out
+
+
 def load_family(spec: Spec, corpus: Path) -> tuple[list[str], list[Any]]:
-    """(normalised texts, labels) of one family; multilabel labels are sets of intents."""
-    entries = yaml.safe_load((corpus / spec.file).read_text())
+    """(normalised texts, labels) of one family, hand-written and generated; multilabel
+    labels are sets of intents."""
+    entries = yaml.safe_load((corpus / spec.file).read_text()) + generated(spec, corpus)
     texts = [normalize(str(entry["text"])) for entry in entries]
     if spec.multilabel:
         return texts, [frozenset(entry.get(spec.field) or ()) for entry in entries]
@@ -444,6 +498,18 @@ def register(nlu_commands: "argparse._SubParsersAction[argparse.ArgumentParser]"
     command.add_argument("--corpus", type=Path, default=CORPUS, help="corpus folder")
     command.add_argument("--out", type=Path, default=MODEL, help="model file to write")
     command.set_defaults(func=_train)
+    move = nlu_commands.add_parser(
+        "absorb", help="append studied blind batches (held-out format) to the corpus"
+    )
+    move.add_argument("files", nargs="+", type=Path)
+    move.add_argument("--corpus", type=Path, default=CORPUS, help="corpus folder")
+    move.set_defaults(func=_absorb)
+
+
+def _absorb(args: argparse.Namespace) -> int:
+    added = absorb(args.files, args.corpus)
+    print(", ".join(f"{family}: +{count}" for family, count in added.items()))
+    return 0
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -457,3 +523,54 @@ def _train(args: argparse.Namespace) -> int:
         return 2
     train(args.corpus, args.out)
     return 0
+
+
+def absorb(paths: Sequence[Path], corpus: Path) -> dict[str, int]:
+    """Append the replies of studied blind batches (held-out format) to the family files:
+    every reply teaches every family, a slot it says nothing about as "says nothing". Budget
+    and timeline replies that carry an amount or a date are left to the grammars."""
+    from bot.nlu_eval import load_replies
+    from dialogs.extract.money import budget_in
+    from dialogs.extract.timeline import timeline_in
+
+    added = dict.fromkeys(("authority", "need", "budget_status", "timeline_status", "intents"), 0)
+    rows: dict[str, list[dict[str, Any]]] = {name: [] for name in added}
+    for reply in load_replies(paths):
+        gold, text = reply.gold, reply.text
+        authority = gold["authority"] or {}
+        rows["authority"].append(
+            {"text": text, "role": authority.get("role"), "process": authority.get("process")}
+        )
+        need = gold["need"] or {}
+        rows["need"].append({"text": text, "level": need.get("level"), "use_case": None})
+        rows["intents"].append({"text": text, "intents": sorted(gold["intents"])})
+        norm = normalize(text)
+        budget = gold["budget"]
+        amount = budget is not None and (budget.get("min") or budget.get("max"))
+        if not amount and (budget is not None or budget_in(norm) is None):
+            rows["budget_status"].append(
+                {"text": text, "status": budget["status"] if budget else None}
+            )
+        timeline = gold["timeline"]
+        dated = timeline_in(norm, now=reply.now)
+        if dated is None or dated.start is None:
+            bucket = timeline["bucket"] if timeline else None
+            if bucket in (None, "immediate_<=2w", "no_plan", "unknown"):
+                rows["timeline_status"].append({"text": text, "bucket": bucket})
+    names = ", ".join(path.name for path in paths)
+    for family, entries in rows.items():
+        file = corpus / f"{family}.yaml"
+        known = {str(e["text"]).casefold() for e in yaml.safe_load(file.read_text()) or []}
+        fresh = [e for e in entries if " ".join(e["text"].split()).casefold() not in known]
+        lines = [f"\n# Studied blind batch {names}: moved here after its first run.\n"]
+        for entry in fresh:
+            entry["text"] = " ".join(entry["text"].split())
+            dumped = yaml.safe_dump(
+                entry, allow_unicode=True, default_flow_style=True, width=10**6
+            ).strip()
+            lines.append(f"- {dumped}\n")
+            known.add(entry["text"].casefold())
+        with file.open("a", encoding="utf-8") as out:
+            out.write("".join(lines))
+        added[family] = len(fresh)
+    return added

@@ -66,6 +66,12 @@ Expecting = (
     ]
     | None
 )
+# Intents that still answer the question asked: "kirim pricelist dulu" answers the budget one.
+_ANSWERS_WITH: Final[dict[Expecting, frozenset[Intent]]] = {
+    "money": frozenset({Intent.PRICE, Intent.DEMO, Intent.PRODUCT}),
+    "need": frozenset({Intent.PRODUCT, Intent.DEMO, Intent.PRICE}),
+    "role": frozenset({Intent.SOMEONE_ELSE}),
+}
 # What a reply carrying one of these intents is about: not a bare name or company.
 _NOT_AN_ANSWER: Final = frozenset(
     {
@@ -134,7 +140,9 @@ def extract_all(
     classifiers = load_classifiers()
     read = classifiers.read(norm)
     intents = intents_of(norm, read["intents"])
-    answers = not (intents & _NOT_AN_ANSWER)  # "STOP pls" is no company
+    # "STOP pls" is no company; asking our price back is an answer to the budget question
+    related = _ANSWERS_WITH.get(expecting, frozenset())
+    answers = not (intents & (_NOT_AN_ANSWER - related))
     grammar_authority = authority_in(norm, expecting=expecting == "role")
     grammar_budget = budget_in(norm, expecting=expecting == "money")
     if (
@@ -146,6 +154,10 @@ def extract_all(
     ):
         grammar_budget = None  # "kalau < 5 juta saya bisa approve sendiri" is a limit
     says_something = len(norm.split()) >= combine.SAYS_SOMETHING
+    if expecting in ("name", "company") and not mentions(norm, "timeline"):
+        grammar_timeline = None  # "Lim Mei Ling" names a person, not May
+    else:
+        grammar_timeline = timeline_in(norm, now=now, expecting=expecting == "timeline")
     if not answers:
         expecting = None  # "help" asked back is no answer to the question: off-topic rules
     return Extraction(
@@ -166,10 +178,11 @@ def extract_all(
             need_in(norm, expecting=expecting == "need"),
             read["need"],
             asked=expecting == "need",
-            about=says_something,
+            # asking our price or a demo tells no need of theirs unless they say one
+            about=says_something and not intents & {Intent.PRICE, Intent.DEMO},
         ),
         timeline=combine.timeline(
-            timeline_in(norm, now=now, expecting=expecting == "timeline"),
+            grammar_timeline,
             read["timeline_status"],
             asked=expecting == "timeline",
             about=says_something and mentions(norm, "timeline"),

@@ -47,8 +47,8 @@ _TITLE_ROLES: Final[dict[str, Role]] = {
     "cio": "decision_maker",
     "president director": "decision_maker",
     "director": "decision_maker",
-    "general manager": "decision_maker",
-    "vice president": "decision_maker",
+    "general manager": "influencer",  # a manager: someone above approves
+    "vice president": "influencer",
     "head of procurement": "gatekeeper",
     "procurement manager": "gatekeeper",
 }
@@ -103,8 +103,9 @@ def authority(
     how = accepted(process, asked=asked, about=about)
     decided = cast(DecisionProcess | None, how)
     if label is None:
+        # the grammar reads a title only when it is the speaker's ("saya GM", "Budi, CFO")
         title = grammar.title if grammar is not None else None
-        if title is None or not asked:
+        if title is None:
             return None
         return Authority(
             role=_TITLE_ROLES.get(title, "influencer"),

@@ -86,8 +86,17 @@ _WORD_AMOUNT_RE: Final = gated(
     r"\b(?:(?P<half>setengah)\s?|(?P<digit>se|satu|dua|tiga|empat|lima|enam|tujuh|delapan|"
     r"sembilan)\s?(?P<scale>puluh|ratus)?\s?)(?P<unit>juta|jt|miliar|milyar|ribu|rb|m)(?P<an>an)?\b"
 )
-_SLANG_AMOUNTS: Final[dict[str, int]] = {"gopek": 500, "goceng": 5_000, "ceban": 10_000}
-_SLANG_RE: Final = re.compile(r"\b(gopek|goceng|ceban)\b")
+# Jakarta slang for amounts, as corpus/LABELS.md reads them in a budget: "gocap" and "gopek"
+# are 50 and 500 ribu there (50 or 500 rupiah buys nothing), "goceng" and "ceban" 5 and 10 ribu.
+_SLANG_AMOUNTS: Final[dict[str, int]] = {
+    "seceng": 1_000,
+    "goceng": 5_000,
+    "ceban": 10_000,
+    "gocap": 50_000,
+    "cepek": 100_000,
+    "gopek": 500_000,
+}
+_SLANG_RE: Final = re.compile(r"\b(" + "|".join(_SLANG_AMOUNTS) + r")\b")
 
 _COUNT_NOUN: Final = re.compile(
     r"\s*(?:orang|users?|pengguna|akun|seats?|lisensi|licen[cs]es?|karyawan|pegawai|employees?|"
@@ -123,7 +132,8 @@ _MONTHLY: Final = gated(
 _YEARLY: Final = gated(
     r"(?:/\s*|per\s*|tiap\s+|setiap\s+|a\s+|each\s+|every\s+)(?:tahun|year|yr|annum)\b|"
     r"\bsetahun\b|\btahunan\b|\byearly\b|\bannual(?:ly)?\b|\bpertahun\b|"
-    r"\b(?:untuk|for|selama)\s+(?:satu|1|one|a)\s+(?:tahun|year)\b"
+    r"\b(?:untuk|for|selama)\s+(?:satu|1|one|a|the first|this|this fiscal|tahun)\s+"
+    r"(?:fiscal\s+)?(?:tahun|year|anggaran)\b"
 )
 _ONE_TIME: Final = gated(
     r"\bsekali bayar\b|\bbayar sekali\b|\bsekali beli\b|\bone[- ]?time\b|\bone[- ]off\b|"
@@ -159,9 +169,16 @@ _PERIOD_ANYWHERE_MONTHLY: Final = re.compile(
 _PERIOD_ANYWHERE_YEARLY: Final = re.compile(
     r"(?:/\s*|\bper\s*|\btiap\s+|\bsetiap\s+|\beach\s+|\bevery\s+)(?:tahun|year)\b|"
     r"\btahunan\b|\byearly\b|\bannual(?:ly)?\b|"
-    r"\b(?:untuk|for|selama)\s+(?:satu|1|one|a)\s+(?:tahun|year)\b"
+    r"\b(?:untuk|for|selama)\s+(?:satu|1|one|a|the first|this|this fiscal|tahun)\s+"
+    r"(?:fiscal\s+)?(?:tahun|year|anggaran)\b"
 )
 _PARENTHESIS: Final = re.compile(r"^\s*\([^)]*\)")
+# What is counted before a number ("leads ... 3-4rb"): the number is a count, not money.
+_COUNT_BEFORE: Final = re.compile(
+    r"\b(?:leads?|chats?|pesan|messages?|transaksi|transactions?|orders?|pesanan|users?|"
+    r"pelanggan|customers?|members?|volume|followers?|pengikut|kunjungan|visitors?|traffic|"
+    r"inquir(?:y|ies)|dm|kontak|contacts?|database|data|pengunjung|pendaftar|siswa|murid)\b"
+)
 _BUDGET_WORD: Final = re.compile(r"\b(?:budget|bujet|budjet|bugdet|anggaran|dana|biaya|modal)")
 _PENDING: Final = gated(
     r"(?<!bisa )(?<!bisa di)(?<!akan )diajukan|(?<!bisa )pengajuan|"
@@ -171,7 +188,8 @@ _PENDING: Final = gated(
 )
 _FLEXIBLE: Final = re.compile(
     r"fleksibel|flexible|flexibel|nego|negotiable|negosiasi|bisa disesuaikan|bisa diatur|"
-    r"bisa naik"
+    r"bisa naik|could stretch|can stretch|stretch a bit|bisa ditambah|"
+    r"dirembug|bisa dibicarakan|open to discuss"
 )
 _TENTATIVE: Final = re.compile(
     r"kira-kira|mungkin|maybe|perhaps|probably|kayaknya|sepertinya|rencananya|estimasi|"
@@ -289,6 +307,9 @@ def _is_money(a: _Amount, text: str, *, expecting: bool, limits: bool) -> bool:
         return True
     if _COUNT_NOUN.match(text, a.end):
         return False
+    clause = _clause_before(text, a.start)
+    if _COUNT_BEFORE.search(clause) and not _BUDGET_WORD.search(clause):
+        return False  # "inbound leads 3-4rb per bulan", "volume chat kita 20rb/bulan"
     if a.multiplier is not None:
         return True
     if 2000 <= a.number <= 2100 and a.number == int(a.number):
@@ -371,16 +392,27 @@ def _is_range(text: str, a: _Amount, b: _Amount) -> bool:
 def _first_money(
     text: str, *, expecting: bool, limits: bool
 ) -> tuple[_Amount, _Amount | None] | None:
+    """The budget's amount (or range): the first one, unless a later one is the one called
+    the budget ("skrg bayar 9,5jt/bln. budget kita maks 8jt/bln")."""
     amounts = _amounts(text)
+    found: list[tuple[_Amount, _Amount | None]] = []
+    skip = False
     for i, a in enumerate(amounts):
+        if skip:
+            skip = False
+            continue
         b = amounts[i + 1] if i + 1 < len(amounts) else None
         if b is not None and _is_range(text, a, b):
             low, high = _pair(a, b)
             if _is_money(high, text, expecting=expecting, limits=limits):
-                return low, high
+                found.append((low, high))
+                skip = True
         elif _is_money(a, text, expecting=expecting, limits=limits):
-            return a, None
-    return None
+            found.append((a, None))
+    named = [f for f in found if _BUDGET_WORD.search(_clause_before(text, f[0].start))]
+    if named and named[0] is not found[0]:
+        return named[0]
+    return found[0] if found else None
 
 
 def _clause_before(text: str, start: int) -> str:
@@ -436,7 +468,10 @@ def budget_in(norm: str, *, expecting: bool = False, limits: bool = False) -> Bu
     if second is None:
         stretch = _stretch(text, first)
         if stretch is not None and stretch > first.value():
-            high = stretch  # a base and a stretch: "800 a month, max 1k if it's really good"
+            # a base and a stretch: "800 a month, max 1k if it's really good" has room to move
+            high = stretch
+            if status == "stated":
+                status = "flexible"
         elif _MAX_BEFORE.search(prefix) or _MAX_AFTER.match(text[first.end : first.end + 30]):
             low = None
         elif _MIN_BEFORE.search(prefix):

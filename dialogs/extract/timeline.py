@@ -39,7 +39,7 @@ from dialogs.extract.dates import (
     today_in_jakarta,
 )
 from dialogs.extract.gate import cues, gated
-from dialogs.extract.text import WORD_NUMBERS, normalize
+from dialogs.extract.text import WORD_NUMBERS, mentions, normalize
 from dialogs.slots import Timeline, TimelineBucket
 
 _MONTHS: Final[dict[str, int]] = {
@@ -115,6 +115,8 @@ _RELATIVE_RE: Final = gated(
     r"pekan depan|next week|minggu berikutnya|tahun depan|next year|tahun berikutnya|"
     r"tahun ini|this year|bulan|tahun|(?:the )?year|(?:the )?month|besok|tomorrow|lusa)\b"
 )
+# "by year end", "year-end": the last quarter of this year
+_YEAR_END_RE: Final = gated(r"\b(?:this\s+)?year[- ]end\b")
 _DAY_NEXT_MONTH_RE: Final = gated(
     r"\b(?:tanggal|tgl|on the)\s*(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+(?:bulan depan|next month|"
     r"of next month)\b"
@@ -134,8 +136,8 @@ _EVENT_RE: Final = gated(
 )
 # "bulan 5", "bln 11": a month by its number (not "5 bulan", a count)
 _MONTH_NUMBER_RE: Final = gated(
-    r"\bbulan\s+(?P<month>1[0-2]|0?[1-9])\b(?!\s*(?:bulan|tahun|hari|minggu|lagi|kali|x))"
-    r"(?:\s+(?P<year>20\d\d))?"
+    r"\bbulan\s+(?P<month>1[0-2]|0?[1-9])\b(?!\s*(?:bulan|hari|minggu|lagi|kali|x))"
+    r"(?:\s+(?:tahun\s+)?(?P<year>20\d\d|depan|tahun depan|next year))?"
 )
 # "2028", "2028an", "paling cepat 2028": a year on its own (a date's year is read with it)
 _BARE_YEAR_RE: Final = re.compile(r"(?<![\d/.-])(?P<year>20[2-4]\d)(?:-?an)?\b(?![/.-]\d)")
@@ -148,7 +150,8 @@ _SHOPPING_DAY_RE: Final = re.compile(r"\b(?P<d>(?:1[0-2]|[1-9]))\.(?P=d)\b")
 # A date said for a meeting or a demo is not when the project starts.
 _MEETING: Final = re.compile(
     r"\b(?:demo|presentasi|presentation|meeting|ketemu|ketemuan|bertemu|call|zoom|gmeet|"
-    r"visit|kunjungan|datang|jadwal(?:kan)?|schedule|appointment|janjian)\b"
+    r"visit|kunjungan|datang|jadwal(?:kan)?|schedule|appointment|janjian|telpon|telepon|"
+    r"ditelpon|ditelepon|hubungi|dihubungi|phone)\b"
 )
 # "eh maksud saya ...": what comes after a correction is what they meant
 _CORRECTION: Final = re.compile(
@@ -167,16 +170,17 @@ _SHORT_MONTH_CUE: Final = re.compile(
 
 @dataclass(frozen=True, slots=True)
 class _Found:
-    at: int  # position in the text: the earliest phrase wins
+    at: int  # position in the text: of the most specific phrases, the earliest wins
     window: Window
     clarify: bool = False
     deadline: bool = False
+    coarse: bool = False  # a quarter, a half or a year: a month or a date said too wins
 
 
 def _year_of(token: str | None, today: date) -> int | None:
     if not token:
         return None
-    if token in ("tahun depan", "next year"):
+    if token in ("tahun depan", "next year", "depan"):
         return today.year + 1
     if token in ("tahun ini", "this year"):
         return today.year
@@ -371,6 +375,7 @@ _CANDIDATE_CUES: Final = cues(
     _OFFSET_RE,
     _EVENT_RE,
     _MONTH_NUMBER_RE,
+    _YEAR_END_RE,
 )
 
 
@@ -379,14 +384,14 @@ def _candidates(text: str, today: date, *, expecting: bool) -> list[_Found]:
     if _CANDIDATE_CUES.search(text) is None:
         return found
 
-    def add(m: re.Match[str], result: tuple[Window, bool] | None) -> None:
+    def add(m: re.Match[str], result: tuple[Window, bool] | None, *, coarse: bool = False) -> None:
         if result is not None:
-            found.append(_Found(m.start(), result[0], clarify=result[1]))
+            found.append(_Found(m.start(), result[0], clarify=result[1], coarse=coarse))
 
     for m in _QUARTER_RE.finditer(text):
-        add(m, _quarter(m, today))
+        add(m, _quarter(m, today), coarse=True)
     for m in _HALF_RE.finditer(text):
-        add(m, _half(m, today))
+        add(m, _half(m, today), coarse=True)
     for m in _MONTH_RE.finditer(text):
         add(m, _month_name(m, text, today))
     for m in _DAY_NEXT_MONTH_RE.finditer(text):
@@ -396,9 +401,13 @@ def _candidates(text: str, today: date, *, expecting: bool) -> list[_Found]:
             add(m, ((day, day), False))
     for m in _RELATIVE_RE.finditer(text):
         if not any(f.at < m.start() <= f.at + 16 for f in found):  # already read as a day
+            if _BUDGET_YEAR.search(text[max(0, m.start() - 20) : m.start()]):
+                continue  # "anggaran tahun ini udh abis": the budget's year
             add(m, _relative(m, today))
     for m in _DATE_RE.finditer(text):
         add(m, _date(m, today, expecting=expecting))
+    for m in _YEAR_END_RE.finditer(text):
+        add(m, recurring(lambda y: (date(y, 10, 1), date(y, 12, 31)), None, today))
     for m in _OFFSET_RE.finditer(text):
         offset = _offset(m, today)
         if offset is not None:
@@ -406,11 +415,13 @@ def _candidates(text: str, today: date, *, expecting: bool) -> list[_Found]:
     for m in _EVENT_RE.finditer(text):
         if _ADDRESS_BEFORE.search(text[max(0, m.start() - 8) : m.start()]):
             continue  # "Jl. 17 Agustus" is a street
+        if not (m.group("rel") or expecting or mentions(text, "timeline")):
+            continue  # "orderan kue natal banyak": a holiday named, not a plan
         event = _event(m, today)
         if event is not None:
             found.append(event)
     for m in _MONTH_NUMBER_RE.finditer(text):
-        year = int(m.group("year")) if m.group("year") else None
+        year = _year_of(m.group("year"), today)
         add(m, recurring(partial(_whole_month, int(m.group("month"))), year, today))
     for m in _SHOPPING_DAY_RE.finditer(text):
         add(m, recurring(partial(_shopping_day, int(m.group("d"))), None, today))
@@ -434,7 +445,8 @@ def _shopping_day(number: int, year: int) -> Window:
 
 def _for_a_meeting(text: str, at: int) -> bool:
     start = max(text.rfind(c, 0, at) for c in ",.;!?")
-    return _MEETING.search(text[start + 1 : at + 40].split(".", maxsplit=1)[0]) is not None
+    ends = [i for i in (text.find(c, at) for c in ",.;!?") if i >= 0]
+    return _MEETING.search(text[start + 1 : min(ends, default=len(text))]) is not None
 
 
 def timeline_in(norm: str, *, now: datetime, expecting: bool = False) -> Timeline | None:
@@ -452,7 +464,9 @@ def timeline_in(norm: str, *, now: datetime, expecting: bool = False) -> Timelin
     corrected = _CORRECTION.search(norm)
     if corrected is not None and any(f.at > corrected.start() for f in found):
         found = [f for f in found if f.at > corrected.start()]  # "juni, eh maksud saya juli"
-    first = min(found, key=lambda f: f.at)
+    # "Q3, mungkin Agustus", "semester 2, januari": the month said is what they mean
+    specific = [f for f in found if not f.coarse] or found
+    first = min(specific, key=lambda f: f.at)
     start, end = first.window
     prefix = norm[max(0, first.at - 30) : first.at]
     deadline = first.deadline
