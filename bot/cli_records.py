@@ -11,9 +11,12 @@ from typing import Any, TypeVar
 import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from dialogs import ConversationState
 from storage import handoffs, leads, messages, sdrs
+from storage.conversations import get_conversation
 from storage.database import Database
 from storage.migrate import upgrade_database
+from storage.score_events import list_score_events
 
 T = TypeVar("T")
 
@@ -71,8 +74,28 @@ def _leads_show(args: argparse.Namespace) -> int:
         if lead is None:
             return None
         handoff = await handoffs.get_handoff_for_lead(conn, lead.id)
+        conversation = await get_conversation(conn, lead.id)
+        state = (
+            ConversationState.model_validate_json(conversation.state_json)
+            if conversation is not None
+            else None
+        )
         return {
             "lead": asdict(lead),
+            # value, the prospect's own words, and how sure the reading was
+            "slots": {
+                name: {
+                    "value": slot.value,
+                    "words": slot.raw,
+                    "confidence": slot.confidence,
+                    "status": slot.status,
+                }
+                for name, slot in (state.slots.items() if state else ())
+            },
+            "score_reasons": [
+                {"at": e.at, "reason": e.reason, "points": e.points, "kind": e.kind}
+                for e in await list_score_events(conn, lead.id)
+            ],
             "stages": [asdict(s) for s in await leads.list_stage_changes(conn, lead.id)],
             "transcript": [asdict(m) for m in await messages.transcript(conn, lead.id)],
             "handoff": asdict(handoff) if handoff else None,
@@ -88,6 +111,10 @@ def _leads_show(args: argparse.Namespace) -> int:
     lead = found["lead"]
     print(f"{lead['name'] or '(no name)'} — {lead['company'] or '(no company)'}")
     print(f"stage {lead['stage']}, score {lead['score']} ({lead['band']}), via {lead['channel']}")
+    for name, slot in found["slots"].items():
+        print(f"  {name}: {slot['words']!r} ({slot['status']}, sure {slot['confidence']:.2f})")
+    for reason in found["score_reasons"]:
+        print(f"  {reason['points']:+d} {reason['reason']}")
     for message in found["transcript"]:
         arrow = ">" if message["direction"] == "in" else "<"
         print(f"  {arrow} {message['text']}")

@@ -113,8 +113,18 @@ class _Turn:
         self.replies.append(OutboundMessage(self.flow.text(key, self.language, **fields)))
 
     def fill(
-        self, slot: str, value: Any, raw: str, question_id: str | None, *, unknown: bool = False
+        self,
+        slot: str,
+        value: Any,
+        raw: str,
+        question_id: str | None,
+        *,
+        unknown: bool = False,
+        confidence: float | None = None,
     ) -> None:
+        if confidence is None:  # a reading's dump says how sure it was; a button press is sure
+            found = value.get("confidence") if isinstance(value, dict) else None
+            confidence = float(found) if isinstance(found, int | float) else 1.0
         # typed values from the engine itself (raw text, the step's `now`): nothing to validate
         new = trusted(
             SlotValue,
@@ -124,6 +134,7 @@ class _Turn:
                 "status": "unknown" if unknown else "filled",
                 "question_id": question_id,
                 "at": self.now,
+                "confidence": confidence,
             },
         )
         self.changes.append(
@@ -143,7 +154,8 @@ class _Turn:
     def attributes(self) -> dict[str, Attribute]:
         """Fit-rule attributes of the slots as they are now (cached until a slot changes)."""
         if self._attributes is None or self._attributes[0] != len(self.changes):
-            self._attributes = (len(self.changes), attributes(self.slots, self.now))
+            rates = self.flow.document.scoring.exchange_rates
+            self._attributes = (len(self.changes), attributes(self.slots, self.now, rates))
         return self._attributes[1]
 
 
@@ -245,7 +257,14 @@ def _run(
         else Answer()
     )
     if reply.found:
-        _take(turn, current, reply.value, text or inbound.choice_id or "", noted)
+        _take(
+            turn,
+            current,
+            reply.value,
+            text or inbound.choice_id or "",
+            noted,
+            confidence=reply.confidence,
+        )
         return
     if reply.tied:
         turn.fields["retries"] = turn.before.retries + 1
@@ -292,7 +311,7 @@ def _fill_from_text(
         if slot in _NAMED:
             named = getattr(heard, slot)
             if named is not None:
-                turn.fill(slot, named.value, text, question.id)
+                turn.fill(slot, named.value, text, question.id, confidence=named.confidence)
                 noted.append(slot)
             continue
         value = getattr(heard, slot)
@@ -307,7 +326,15 @@ def _fill_from_text(
     return noted
 
 
-def _take(turn: _Turn, question: Question, value: Any, raw: str, noted: list[str]) -> None:
+def _take(
+    turn: _Turn,
+    question: Question,
+    value: Any,
+    raw: str,
+    noted: list[str],
+    *,
+    confidence: float | None = None,
+) -> None:
     if question.kind == "money" and isinstance(value, dict) and value.get("ambiguous"):
         _ask_back_money(turn, question, value, raw)
         if noted:
@@ -316,7 +343,7 @@ def _take(turn: _Turn, question: Question, value: Any, raw: str, noted: list[str
     previous = turn.before.last_prompt_at
     if previous is not None and turn.now - previous <= FAST_ANSWER:
         turn.engage(Engagement.ANSWERED_FAST)
-    turn.fill(question.slot, value, raw, question.id)
+    turn.fill(question.slot, value, raw, question.id, confidence=confidence)
     if len(noted) >= 1:
         _confirm(turn, [question.slot, *noted])
     _ask_next(turn, question.id)
@@ -462,7 +489,9 @@ def _finish(turn: _Turn, inbound: InboundMessage) -> StepResult:
         None
         if turn.erase
         else next_stage(
-            state.stage, qualification(state, current.value, turn.now), flow.stage_rules
+            state.stage,
+            qualification(state, current.value, turn.now, flow.document.scoring.exchange_rates),
+            flow.stage_rules,
         )
     )
     if change is not None:
@@ -491,7 +520,10 @@ def apply_signal(
     events = (event,) if event is not None else ()
     state = state.model_copy(update={"ledger": state.ledger + tuple(events)})
     current = score(state.ledger, now, flow.policy)
-    change = next_stage(state.stage, qualification(state, current.value, now), flow.stage_rules)
+    rates = flow.document.scoring.exchange_rates
+    change = next_stage(
+        state.stage, qualification(state, current.value, now, rates), flow.stage_rules
+    )
     if change is not None:
         state = state.model_copy(update={"stage": change})
     return StepResult(state, (), (), events, change, current)

@@ -1,5 +1,6 @@
 """Facts about a lead, derived from its slots: attributes for fit rules and BANT for stages."""
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,13 +16,32 @@ _DAYS_PER_MONTH = 30.44
 _SCALAR = (str, int, float, bool, type(None))
 
 
-def attributes(slots: dict[str, SlotValue], now: datetime) -> dict[str, Attribute]:
-    """Flatten slots to `slot` and `slot.field` attributes, the names fit rules use."""
+def in_rupiah(budget: dict[str, Any], rates: Mapping[str, float]) -> dict[str, Any]:
+    """A budget dump with its amounts in Rupiah at `rates` (unchanged when IDR, or when the
+    currency has no rate: then it scores as written)."""
+    currency = budget.get("currency") or "IDR"
+    rate = rates.get(currency)
+    if currency == "IDR" or rate is None:
+        return budget
+    converted = dict(budget)
+    for key in ("min", "max"):
+        if isinstance(budget.get(key), int | float):
+            converted[key] = round(budget[key] * rate)
+    return converted
+
+
+def attributes(
+    slots: dict[str, SlotValue], now: datetime, rates: Mapping[str, float] | None = None
+) -> dict[str, Attribute]:
+    """Flatten slots to `slot` and `slot.field` attributes, the names fit rules use; budget
+    amounts in Rupiah (`rates`: Rupiah per unit of a foreign currency)."""
     out: dict[str, Attribute] = {}
     for name, slot in slots.items():
         if slot.status != "filled":
             continue
         value = slot.value
+        if name == "budget" and isinstance(value, dict) and rates:
+            value = in_rupiah(value, rates)
         if isinstance(value, dict):
             for key, item in value.items():
                 if isinstance(item, _SCALAR):
@@ -54,9 +74,14 @@ def _dict(slot: SlotValue | None) -> dict[str, Any]:
     return slot.value
 
 
-def qualification(state: ConversationState, score: int, now: datetime) -> Qualification:
-    """The BANT facts the stage rules read."""
-    budget = _dict(state.slots.get("budget"))
+def qualification(
+    state: ConversationState,
+    score: int,
+    now: datetime,
+    rates: Mapping[str, float] | None = None,
+) -> Qualification:
+    """The BANT facts the stage rules read (a budget in Rupiah at `rates`)."""
+    budget = in_rupiah(_dict(state.slots.get("budget")), rates or {})
     amount = budget.get("max") if budget.get("max") is not None else budget.get("min")
     stated = budget.get("status") in {"stated", "tentative", "flexible"}
     return Qualification(

@@ -19,6 +19,7 @@ class Answer:
 
     value: Any = None
     tied: tuple[str, ...] = ()
+    confidence: float | None = None  # None: the value says (a reading dump), or sure
 
     @property
     def found(self) -> bool:
@@ -118,7 +119,7 @@ def answer(
     if question.slot in ("name", "company"):
         # read by dialogs.extract.names: never a filler, a question or a sentence
         named = heard.name if question.slot == "name" else heard.company
-        return NOTHING if named is None else Answer(named.value)
+        return NOTHING if named is None else Answer(named.value, confidence=named.confidence)
     # other free text: anything with letters, unless the message was about something else
     # (an intent or another slot) rather than an answer to this question
     if answered_elsewhere or not any(ch.isalpha() for ch in text):

@@ -55,6 +55,7 @@ class SlotValue(_Frozen):
     value: Any = None  # JSON: a Budget/Authority/... dump, an option id, text, number, bool
     raw: str = ""
     status: SlotStatus = "filled"
+    confidence: float = 1.0  # how sure the reading was (a button press: 1)
     question_id: str | None = None
     at: datetime
 

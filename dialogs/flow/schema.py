@@ -1,6 +1,6 @@
 """Flow schema: the pydantic models an admin-edited flow YAML must satisfy."""
 
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -145,12 +145,24 @@ class FitRuleModel(_Model):
     max: float | None = None
 
 
+# Rupiah per unit of a foreign currency, for scoring only: a budget keeps the currency it was
+# said in; rules and stage thresholds compare Rupiah. Set your own in the flow's scoring.
+DEFAULT_RATES: Final[dict[str, float]] = {
+    "USD": 16_000.0,
+    "SGD": 12_000.0,
+    "EUR": 17_500.0,
+    "MYR": 3_500.0,
+    "AUD": 10_500.0,
+}
+
+
 class ScoringConfig(_Model):
     base: int = 0
     half_life_days: Annotated[float, Field(gt=0)] = 14.0
     bands: Bands = Bands()
     engagement: dict[str, int] = {}
     rules: tuple[FitRuleModel, ...] = ()
+    exchange_rates: dict[str, Annotated[float, Field(gt=0)]] = DEFAULT_RATES
 
 
 class SqlConfig(_Model):

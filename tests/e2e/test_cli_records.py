@@ -88,6 +88,31 @@ def test_leads_show_prints_the_transcript(url: str, capsys: pytest.CaptureFixtur
     assert "  > saya owner, saya yang memutuskan" in out
 
 
+def test_leads_show_json_has_the_slots_in_the_prospects_words_and_the_score_reasons(
+    url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["leads", "list", "--json", "--stage", "sql", "--database-url", url])
+    lead_id = json.loads(capsys.readouterr().out)["id"]
+
+    code = main(["leads", "show", lead_id, "--json", "--database-url", url])
+
+    found = json.loads(capsys.readouterr().out)
+    assert code == 0
+    budget = found["slots"]["budget"]
+    assert budget["words"] == "100jt"
+    assert (budget["value"]["min"], budget["value"]["max"]) == (100_000_000, 100_000_000)
+    assert 0.9 <= budget["confidence"] <= 1
+    assert found["slots"]["name"] == {
+        "value": "Budi Santoso",
+        "words": "Budi Santoso",
+        "confidence": 0.85,
+        "status": "filled",
+    }
+    reasons = [r["reason"] for r in found["score_reasons"]]
+    assert "decision maker" in reasons
+    assert sum(r["points"] for r in found["score_reasons"]) >= 80
+
+
 def test_leads_show_unknown_id_says_what_to_do(
     url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
