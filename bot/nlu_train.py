@@ -427,7 +427,7 @@ def train(corpus: Path, out: Path, *, say: Callable[[str], None] = print) -> lis
 
 
 COMMON_IN: Final = 8  # replies a word must be in to be a common word ...
-COMMON_LOWER: Final = 0.5  # ... and the share of them in which it is written in lower case
+COMMON_LOWER: Final = 0.7  # ... and the share of them in which it is written in lower case
 
 
 def common_words(corpus: Path) -> list[str]:
@@ -448,11 +448,27 @@ def common_words(corpus: Path) -> list[str]:
                 replies[key] = replies.get(key, 0) + 1
                 if word == key or n == 0:  # a sentence's first word says nothing by its case
                     lower[key] = lower.get(key, 0) + 1
+    names = _names_said(corpus)
     return sorted(
         word
         for word, count in replies.items()
-        if count >= COMMON_IN and lower.get(word, 0) / count >= COMMON_LOWER
+        if count >= COMMON_IN and lower.get(word, 0) / count >= COMMON_LOWER and word not in names
     )
+
+
+def _names_said(corpus: Path) -> set[str]:
+    """Words of the names and companies labelled in the studied batches: chat writes "rudi"
+    in lower case as often as not, and it is still a name."""
+    from dialogs.extract.features import tokens
+
+    words: set[str] = set()
+    for path in sorted((corpus / "studied").glob("*.yaml")):
+        for conversation in yaml.safe_load(path.read_text()):
+            for turn in conversation["turns"]:
+                for key in ("name", "company"):
+                    if turn.get(key):
+                        words.update(w.casefold() for w in tokens(str(turn[key])))
+    return words
 
 
 def _save(
