@@ -44,13 +44,14 @@ COMPANY_BARE_LOWER: Final = 0.7
 
 Common = Callable[[str], bool]  # whether a (lower-case) word is one prospects use in sentences
 
-_WORD: Final = re.compile(r"[^\W\d_](?:[\w'’.-]*[^\W_])?\.?", re.UNICODE)
+_WORD: Final = re.compile(r"[^\W\d_](?:[\w'’.-]*[^\W_])?[.\u2024]?", re.UNICODE)
 _COMPANY_WORD: Final = re.compile(r"&|[\w&'’+.-]*\w[\w&'’+-]*\.?", re.UNICODE)
 _CONNECTORS: Final = frozenset({"&", "dan", "and", "of", "de", "van", "bin", "binti", "the"})
 _STRONG_INTRO: Final = re.compile(
     r"\b(?:nama\s+(?:lengkap\s+)?(?:saya|sy|aku|ku|gue|gw)|namaku|nama\s*:|"
     r"my\s+name\s+is|my\s+name's|perkenalkan(?:,?\s+(?:nama\s+)?saya)?|"
     r"kenalin(?:,?\s+(?:nama\s+)?(?:saya|aku|gue|gw))?|"
+    r"nma\s+(?:saya|sy|aku|gue)|nama\s+penuh|full\s+name|"
     r"(?:panggil|call\s+me)(?:\s+(?:saja|aja|ae|sy|saya|aku|gue))*)"
     r"\s*(?:adalah|ialah|:)?\s+",
     re.IGNORECASE,
@@ -59,6 +60,16 @@ _PLAIN_INTRO: Final = re.compile(
     r"(?:^|[,.!?;]\s*|\b(?:halo|hai|hi|hello|pagi|siang|sore|malam)\w*\s+(?:kak\s+)?)"
     r"(?:saya|sy|aku|gue|gw|i\s+am|i'm|im|this\s+is|dengan|dgn|ini)\s+",
     re.IGNORECASE,
+)
+_CORRECTED: Final = re.compile(
+    r"(?:typo|salah ketik|salah tulis|maksud(?:nya)?|ralat)\W+(?P<name>[^,.!?]+?)\s+maksudnya\b|"
+    r"\b(?:maksudnya|maksud saya|ralat)\W+(?P<name2>[^,.!?]+)",
+    re.IGNORECASE,
+)
+# "Dewi - HRD PT Maju", "Kevin Tan, CFO at Acme Pte Ltd": a name signed before a title
+_SIGNATURE: Final = re.compile(
+    r"^\s*(?P<name>[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,3})\s*(?:[-–—,|]|\s-)\s*"
+    r"(?=[A-Za-z])"
 )
 _HERE: Final = re.compile(r"\s+(?:di\s*sini|here|speaking)\b", re.IGNORECASE)
 _WORKS_AT: Final = re.compile(
@@ -88,12 +99,17 @@ _LEADS: Final = re.compile(
     r"(?:\s+(?:dari|of|di|at))?\s+",
     re.IGNORECASE,
 )
+_NAMED: Final = re.compile(r"\b(?:namanya|nama\s*nya|bernama|called|named)\s+", re.IGNORECASE)
 _CLAUSE: Final = re.compile(r"[,;:!?()\n/|]|\s[-–—]\s|\.(?:\s|$)")
 
 
 @dataclass(frozen=True, slots=True)
 class _Words:
     honorifics: dict[str, str]
+    given: frozenset[str]
+    balinese: frozenset[str]
+    places: frozenset[str]
+    chat_like: frozenset[str]
     legal: frozenset[str]
     prefixes: dict[str, str]
     suffixes: dict[str, str]
@@ -110,6 +126,10 @@ def _words() -> _Words:
     )
     return _Words(
         honorifics=dict(raw["honorifics"]),
+        given=frozenset(raw["given_names"]),
+        balinese=frozenset(raw["balinese_prefixes"]),
+        places=frozenset(raw["places"]),
+        chat_like=frozenset(raw["chat_like_forms"]),
         legal=frozenset(raw["legal_prefixes"]),
         prefixes=dict(raw["company_prefixes"]),
         suffixes=dict(raw["company_suffixes"]),
@@ -134,8 +154,25 @@ def is_junk(text: str) -> bool:
     return not key or key in _words().junk or not any(ch.isalpha() for ch in key)
 
 
+# A dot after an initial or an abbreviation ("M. Rizki", "dr. Ratna") ends no clause.
+_ABBREVIATION: Final = re.compile(
+    r"(?:^|(?<=\s))(?P<word>[A-Za-z]|dr|drg|drs|dra|ir|prof|hj|st|mr|mrs|ms|jl|pt|cv)\.(?=\s)",
+    re.IGNORECASE,
+)
+_KEPT_DOT: Final = "\u2024"  # one dot leader: a dot that is part of a word
+
+
+def _protect(text: str) -> str:
+    return _ABBREVIATION.sub(lambda m: m.group("word") + _KEPT_DOT, text)
+
+
+def _clauses(text: str) -> list[str]:
+    return [part.strip() for part in _CLAUSE.split(_protect(text)) if part.strip()]
+
+
 def _first_clause(text: str) -> str:
-    return _CLAUSE.split(text, maxsplit=1)[0].strip()
+    parts = _clauses(text)
+    return parts[0] if parts else ""
 
 
 def _capitalised(words: list[str]) -> bool:
@@ -144,7 +181,7 @@ def _capitalised(words: list[str]) -> bool:
 
 def _display(words: list[str]) -> str:
     """Words as stored: as typed, or in title case when typed all in lower case."""
-    text = " ".join(words).strip(" .")
+    text = " ".join(words).replace(_KEPT_DOT, ".").strip(" .")
     if text == text.casefold():
         return " ".join(w[:1].upper() + w[1:] for w in text.split())
     return text
@@ -161,11 +198,12 @@ def _name_words(text: str) -> tuple[list[str], str | None]:
     out: list[str] = []
     for match in _WORD.finditer(_first_clause(text)):
         word = match.group(0)
-        key = word.casefold().rstrip(".")
+        key = word.casefold().rstrip("." + _KEPT_DOT)
         if not out and honorific is None and key in words.honorifics:
             honorific = words.honorifics[key]
             continue
-        if key in words.name_ends or (out and key in words.honorifics):
+        bare = key.removesuffix("nya")  # "pemiliknya", "ownernya"
+        if key in words.name_ends or bare in words.name_ends or (out and key in words.honorifics):
             break
         out.append(word)
         if len(out) > MAX_NAME_WORDS:
@@ -173,16 +211,29 @@ def _name_words(text: str) -> tuple[list[str], str | None]:
     return out, honorific
 
 
+_LEAD_UP: Final = frozenset({"oh", "eh", "iya", "ya", "ok", "oke", "nama", "name", "my", "is"})
+
+
+def _leads_up(clause: str) -> bool:
+    """Whether a clause only leads up to a name ("oh nama", "halo kak", "iya")."""
+    lexicon = _words()
+    keys = [w.casefold() for w in _WORD.findall(clause)]
+    allowed = lexicon.junk | lexicon.not_names | _LEAD_UP | set(lexicon.honorifics)
+    return bool(keys) and all(k in allowed for k in keys)
+
+
 def _is_name(words: list[str], common: Common) -> bool:
     lexicon = _words()
     if not words or len(words) > MAX_NAME_WORDS:
         return False
-    keys = [w.casefold().rstrip(".") for w in words]
+    keys = [w.casefold().rstrip("." + _KEPT_DOT) for w in words]
+    if keys[0] in lexicon.balinese and len(keys) > 1 and keys[1] in lexicon.given:
+        keys = keys[1:]  # "I Made Sudarsana": the I is part of the name
     if any(k in lexicon.not_names or k in lexicon.junk for k in keys):
         return False
     if any(k in lexicon.prefixes or k in lexicon.suffixes for k in keys):
         return False  # "PT Maju" is a company
-    if any(common(k) for k in keys):
+    if any(common(k) and k not in lexicon.given for k in keys):
         return False
     return sum(len(k) for k in keys) >= 2
 
@@ -192,25 +243,47 @@ def name_in(text: str, *, asked: bool = False, common: Common = _never) -> Perso
     text = " ".join(text.split())
     if is_junk(text):
         return None
-    if asked and "?" not in text:
-        # the name given first: "Rizal. panggil cak rizal ae" is Rizal
-        words, honorific = _name_words(text)
+    corrected = _CORRECTED.search(text)
+    if corrected is not None:  # "eh typo, hendra liem maksudnya"
+        words, honorific = _name_words(corrected.group("name") or corrected.group("name2"))
         if _is_name(words, common):
-            sure = BARE_CAPITALISED if _capitalised(words) or honorific else BARE_LOWER
-            return PersonName(value=_display(words), honorific=honorific, confidence=sure)
+            return PersonName(value=_display(words), honorific=honorific, confidence=INTRODUCED)
+    if asked and "?" not in text:
+        # the name given first: "Rizal. panggil cak rizal ae" is Rizal; after words that only
+        # lead up to it too ("oh nama, Sri Wahyuningsih")
+        for clause in _clauses(text)[:3]:
+            words, honorific = _name_words(clause)
+            if _is_name(words, common):
+                sure = BARE_CAPITALISED if _capitalised(words) or honorific else BARE_LOWER
+                return PersonName(value=_display(words), honorific=honorific, confidence=sure)
+            if not _leads_up(clause):
+                break
+    signed = _SIGNATURE.match(text)
+    if signed is not None:  # "Dewi - HRD PT Maju", "Kevin Tan, CFO at Acme"
+        words, honorific = _name_words(signed.group("name"))
+        if _is_name(words, common) and _capitalised(words):
+            return PersonName(value=_display(words), honorific=honorific, confidence=INTRODUCED)
     for intro in _STRONG_INTRO.finditer(text):
+        if intro.group(0).casefold().startswith(("panggil", "call")):
+            continue  # a name to call them by comes after their name
         words, honorific = _name_words(text[intro.end() :])
         if _is_name(words, common):
             return PersonName(value=_display(words), honorific=honorific, confidence=INTRODUCED)
     for intro in _PLAIN_INTRO.finditer(text):
         words, honorific = _name_words(text[intro.end() :])
-        if _is_name(words, common) and (asked or honorific or _capitalised(words)):
+        if not _is_name(words, common):
+            continue
+        if asked or honorific or _capitalised(words):
             return PersonName(value=_display(words), honorific=honorific, confidence=INTRODUCED)
     here = _HERE.search(text)
     if here is not None:
         before = _CLAUSE.split(text[: here.start()])[-1].split()[-MAX_NAME_WORDS:]
         words, honorific = _name_words(" ".join(before))
         if _is_name(words, common) and (asked or honorific or _capitalised(words)):
+            return PersonName(value=_display(words), honorific=honorific, confidence=INTRODUCED)
+    for intro in _STRONG_INTRO.finditer(text):  # at last a name to call them by
+        words, honorific = _name_words(text[intro.end() :])
+        if _is_name(words, common):
             return PersonName(value=_display(words), honorific=honorific, confidence=INTRODUCED)
     return None
 
@@ -224,9 +297,14 @@ def _company_words(text: str, common: Common, *, form: str | None = None) -> lis
     ends = _words().company_ends
     out = [form] if form else []
     capitalised_run = False
-    for match in _COMPANY_WORD.finditer(_first_clause(text)):
+    matches = list(_COMPANY_WORD.finditer(_first_clause(text)))
+    for n, match in enumerate(matches):
         word = match.group(0)
         key = word.casefold().strip(".")
+        following = matches[n + 1].group(0) if n + 1 < len(matches) else ""
+        if key in _words().honorifics and out and following[:1].isupper():
+            out.append(word)  # "Dapur Bu Yuni", "Warung Pak Kumis"
+            continue
         if key in ends:
             break
         if word[:1].isupper() or word[:1].isdigit():
@@ -239,10 +317,18 @@ def _company_words(text: str, common: Common, *, form: str | None = None) -> lis
     return out
 
 
+def _long_way_from_self(cue: str, common: Common) -> bool:
+    """Whether an introduction's "saya ... dari" has a sentence between them, not a name."""
+    between = [w.casefold() for w in _WORD.findall(cue)][1:-1]
+    return len(between) > 3 or any(common(w) for w in between)
+
+
 def _is_company(words: list[str], common: Common) -> bool:
     lexicon = _words()
     if not words or len(words) > MAX_COMPANY_WORDS:
         return False
+    if " ".join(w.casefold() for w in words) in lexicon.places:
+        return False  # "sy Aisyah dr Malaysia": where she is
     keys = [w.casefold().strip(".") for w in words]
     first = keys[0]
     if first in lexicon.not_names or first in lexicon.junk or first in lexicon.honorifics:
@@ -271,14 +357,19 @@ def _with_form(text: str, common: Common, *, allow_lower: bool = False) -> list[
             form_key = pair if size == 2 else key
             rest = text[tokens[n + size - 1].end() :]
             words = _company_words(rest, common, form=lexicon.prefixes[form_key])
-            if len(words) < 2 or words[1].casefold() in lexicon.not_names:
+            if len(words) < 2:
                 continue
+            named = words[1][:1].isupper() or words[1][:1].isdigit()
+            if words[1].casefold() in lexicon.not_names and not named:
+                continue  # "toko ini", "PT nya"
             described = all(common(w.casefold()) for w in words[1:])  # "toko online"
+            if form_key in lexicon.chat_like and not named:
+                continue  # "sales pd ngomel": "pd" is "pada"
             if form_key in lexicon.legal:
-                if words[1][:1].isupper() or not described:
+                if named or not described:
                     return words
                 continue
-            if words[1][:1].isupper() or (allow_lower and n == 0 and not described):
+            if named or (allow_lower and n <= 2 and not described):
                 lead = _capitalised_before(tokens[:n]) if tokens[n].group(0)[:1].isupper() else []
                 return [*lead, *words]
     return None
@@ -320,12 +411,19 @@ def company_in(text: str, *, asked: bool = False, common: Common = _never) -> Co
         return CompanyName(value=_display_company(with_form), confidence=COMPANY_FORM)
     for cue in (_NAMED_BUSINESS, _LEADS, _WORKS_AT, _FROM):
         for match in cue.finditer(text):
+            if cue is _FROM and _long_way_from_self(match.group(0), common):
+                continue  # "we get 200 leads a day from Instagram": no introduction
             words = _company_words(text[match.end() :], common)
             explicit = cue is _NAMED_BUSINESS
             if _is_company(words, common) and (explicit or _capitalised(words[:1])):
                 return CompanyName(value=_display_company(words), confidence=COMPANY_CUE)
     if not asked or "?" in text:
         return None
+    named = _NAMED.search(text)  # "rencananya namanya Dapur Bu Yuni"
+    if named is not None:
+        words = _company_words(text[named.end() :], common)
+        if _is_company(words, common):
+            return CompanyName(value=_display_company(words), confidence=COMPANY_CUE)
     words = _company_words(text, common)
     if not _is_company(words, common):
         return None

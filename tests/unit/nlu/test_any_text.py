@@ -35,6 +35,10 @@ def test_any_text_is_read_without_raising(text: str, expecting: Expecting) -> No
         "预算 50jt, Q3 開始, saya owner",  # mixed scripts
         "\u202ebudget 50jt\u202c",  # a right-to-left override
         "💰" * 2000,
+        "maksudnya Budi",  # a correction with nothing before it
+        "eh typo, hendra liem maksudnya",
+        "ralat",
+        "Dr. . .",
     ],
 )
 def test_odd_texts_are_read_without_raising(text: str) -> None:
