@@ -69,7 +69,7 @@ Expecting = (
 # Intents that still answer the question asked: "kirim pricelist dulu" answers the budget one.
 _ANSWERS_WITH: Final[dict[Expecting, frozenset[Intent]]] = {
     "money": frozenset({Intent.PRICE, Intent.DEMO, Intent.PRODUCT}),
-    "need": frozenset({Intent.PRODUCT, Intent.DEMO, Intent.PRICE}),
+    "need": frozenset({Intent.PRODUCT, Intent.DEMO, Intent.PRICE, Intent.NOT_INTERESTED}),
     "role": frozenset({Intent.SOMEONE_ELSE}),
 }
 # What a reply carrying one of these intents is about: not a bare name or company.
@@ -195,8 +195,30 @@ def extract_all(
     )
 
 
+# The grammar's readings taken on their own: explicit opt-outs, erasure, commands. Its price,
+# demo and human patterns ("demo", "bukan bot") also fire on near-misses ("udah liat demo",
+# "customer maunya dibales orang, bukan bot"): those count only when the classifier leans
+# that way too (GRAMMAR_SECONDED).
+_GRAMMAR_ALONE: Final = frozenset(
+    {
+        Intent.STOP,
+        Intent.ERASE,
+        Intent.RESTART,
+        Intent.HELP,
+        Intent.LANGUAGE_EN,
+        Intent.LANGUAGE_ID,
+    }
+)
+GRAMMAR_SECONDED: Final = 0.25
+
+
 def intents_of(norm: str, reading: Reading) -> frozenset[Intent]:
-    """The classifier's intents, and the commands the grammar reads word for word ("stop",
-    "restart", "english please") that a short message may carry without context."""
+    """The classifier's intents, and those the grammar reads where it is precise."""
     found = {Intent(label) for label in reading.labels}
-    return frozenset(found | intents_in(norm))
+    for intent in intents_in(norm):
+        if (
+            intent in _GRAMMAR_ALONE
+            or reading.probabilities.get(str(intent), 0) >= GRAMMAR_SECONDED
+        ):
+            found.add(intent)
+    return frozenset(found)

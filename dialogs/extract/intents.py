@@ -52,7 +52,16 @@ _PATTERNS: Final[dict[Intent, Gated]] = {
         r"(?:\s+\w+)?\s+lagi\b|"
         r"\b(?:stop|berhenti)\s+(?:kirim|hubungi|chat|spam|messaging|texting|contacting|"
         r"sending|menghubungi|mengirim)\w*\b|\bunsubscribe\b|\bunsub\b|\bopt[- ]?out\b|"
-        r"\bremove me\b|\bleave me alone\b|\bdon'?t (?:contact|message|text) me\b"
+        r"\bremove me\b|\bleave me alone\b|\bdon'?t (?:contact|message|text) me\b|"
+        # threats to block, the end of it, "I will contact you myself"
+        r"\b(?:kalau|kalo|klo|nek|if)\s+(?:masih|sik|you)\b.{0,30}\b(?:block|blokir|report)\w*|"
+        r"\bcukup sampai (?:di )?sini\b|\bsampai sini (?:aja|saja)\b|"
+        r"\btidak (?:usah|perlu) (?:di)?lanjut(?:kan|in)?\b|"
+        r"\bjangan (?:di)?(?:follow ?up|ganggu|kirimi|spam)\w*(?:\s+\w+){0,2}\s+lagi\b|"
+        r"\bnanti (?:saya|aku|gue|gw|kami) (?:yang )?(?:hubungi|kontak|chat|kabari)\w* "
+        r"(?:sendiri|duluan)\b|"
+        r"\bmohon (?:untuk )?(?:tidak|jangan) (?:di)?(?:hubungi|menghubungi)\b|"
+        r"\bstop (?:ya|aja|saja|please|pls)\b"
     ),
     Intent.ERASE: gated(
         r"\bhapus\s+(?:semua\s+)?(?:data|nomor|nomer|akun|informasi|info)\b|"

@@ -87,10 +87,12 @@ _URGENT: Final = gated(
 _DEADLINE_BEFORE: Final = re.compile(
     r"(?:paling lambat|paling telat|selambat-lambatnya|sebelum|maksimal|maks|max|by|before|"
     r"deadline|no later than|harus sudah|latest)\s*(?:tanggal\s*)?"
-    r"(?:(?:akhir|end of|the end of)\s*)?$"
+    r"(?:(?:promo|harbolnas|event|acara|campaign)\s*)?(?:(?:akhir|end of|the end of)\s*)?$"
 )
 _LATE_START: Final = re.compile(r"(?:akhir|end of|late)\b")
-_BEFORE_WORD: Final = re.compile(r"(?:sebelum|before)\s*(?:tanggal\s*)?$")
+_BEFORE_WORD: Final = re.compile(
+    r"(?:sebelum|before)\s*(?:tanggal\s*)?(?:(?:promo|harbolnas|event|acara|campaign)\s*)?$"
+)
 
 _QUARTER_RE: Final = gated(
     _MOD + r"\b(?:q|kuartal|quarter|triwulan|tw)\s?-?\s?(?:ke-?\s?)?"
@@ -117,6 +119,8 @@ _RELATIVE_RE: Final = gated(
 )
 # "by year end", "year-end": the last quarter of this year
 _YEAR_END_RE: Final = gated(r"\b(?:this\s+)?year[- ]end\b")
+# "mid-year", "midyear": June to August
+_MID_YEAR_RE: Final = gated(r"\bmid[- ]?year\b")
 _DAY_NEXT_MONTH_RE: Final = gated(
     r"\b(?:tanggal|tgl|on the)\s*(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+(?:bulan depan|next month|"
     r"of next month)\b"
@@ -376,6 +380,7 @@ _CANDIDATE_CUES: Final = cues(
     _EVENT_RE,
     _MONTH_NUMBER_RE,
     _YEAR_END_RE,
+    _MID_YEAR_RE,
 )
 
 
@@ -408,13 +413,15 @@ def _candidates(text: str, today: date, *, expecting: bool) -> list[_Found]:
         add(m, _date(m, today, expecting=expecting))
     for m in _YEAR_END_RE.finditer(text):
         add(m, recurring(lambda y: (date(y, 10, 1), date(y, 12, 31)), None, today))
+    for m in _MID_YEAR_RE.finditer(text):
+        add(m, recurring(lambda y: (date(y, 6, 1), date(y, 8, 31)), None, today))
     for m in _OFFSET_RE.finditer(text):
         offset = _offset(m, today)
         if offset is not None:
             found.append(offset)
     for m in _EVENT_RE.finditer(text):
-        if _ADDRESS_BEFORE.search(text[max(0, m.start() - 8) : m.start()]):
-            continue  # "Jl. 17 Agustus" is a street
+        if not m.group("rel") and _ADDRESS_BEFORE.search(text[max(0, m.start() - 8) : m.start()]):
+            continue  # "Jl. 17 Agustus" is a street ("harus jalan sebelum ..." is not)
         if not (m.group("rel") or expecting or mentions(text, "timeline")):
             continue  # "orderan kue natal banyak": a holiday named, not a plan
         event = _event(m, today)
@@ -425,7 +432,7 @@ def _candidates(text: str, today: date, *, expecting: bool) -> list[_Found]:
         add(m, recurring(partial(_whole_month, int(m.group("month"))), year, today))
     for m in _SHOPPING_DAY_RE.finditer(text):
         add(m, recurring(partial(_shopping_day, int(m.group("d"))), None, today))
-    found = [f for f in found if not _for_a_meeting(text, f.at)]
+    found = [f for f in found if not _for_a_meeting(text, f.at) and not _denied(text, f.at)]
     if not found:  # a year on its own only when nothing says more ("2028an", not "RKA 2026")
         for m in _BARE_YEAR_RE.finditer(text):
             if _BUDGET_YEAR.search(text[max(0, m.start() - 20) : m.start()]):
@@ -433,6 +440,15 @@ def _candidates(text: str, today: date, *, expecting: bool) -> list[_Found]:
             y = int(m.group("year"))
             add(m, ((date(y, 1, 1), date(y, 12, 31)), date(y, 12, 31) < today))
     return found
+
+
+_DENIED: Final = re.compile(r"^[\w\s-]{0,20}?\b(?:belum|tidak|not|no)\b(?!\s+(?:lama|lewat))")
+
+
+def _denied(text: str, at: int) -> bool:
+    """ "tahun ini belum, mungkin 2027": a time said and then said not to be it."""
+    end = min([i for i in (text.find(c, at) for c in ",.;!?") if i >= 0], default=len(text))
+    return _DENIED.match(text[at:end]) is not None and end - at < 30
 
 
 def _whole_month(month: int, year: int) -> Window:
