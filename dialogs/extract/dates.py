@@ -104,6 +104,8 @@ EVENTS: Final[dict[str, str]] = {
     "eid": "eid_fitr",
     "eid al-fitr": "eid_fitr",
     "hari raya": "eid_fitr",
+    "mudik": "eid_fitr",
+    "cuti bersama": "eid_fitr",  # said alone, the long collective leave is Lebaran's
     "ramadan": "ramadan",
     "ramadhan": "ramadan",
     "puasa": "ramadan",

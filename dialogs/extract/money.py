@@ -84,7 +84,7 @@ _AMOUNT_RE: Final = gated(
 )
 _WORD_AMOUNT_RE: Final = gated(
     r"\b(?:(?P<half>setengah)\s?|(?P<digit>se|satu|dua|tiga|empat|lima|enam|tujuh|delapan|"
-    r"sembilan)\s?(?P<scale>puluh|ratus)?\s?)(?P<unit>juta|jt|miliar|milyar|ribu|rb|m)(?P<an>an)?\b"
+    r"sembilan)-?\s?(?P<scale>puluh|ratus)?\s?)(?P<unit>juta|jt|miliar|milyar|ribu|rb|m)(?P<an>an)?\b"
 )
 # Jakarta slang for amounts, as corpus/LABELS.md reads them in a budget: "gocap" and "gopek"
 # are 50 and 500 ribu there (50 or 500 rupiah buys nothing), "goceng" and "ceban" 5 and 10 ribu.
@@ -110,7 +110,8 @@ _RANGE_SEP: Final = re.compile(
     r"\s*(?:-|–|—|~|s/d|s\.d\.?|sd|sampai(?: dengan)?|hingga|ke|to|until|atau|or|dan|and)\s*"
 )
 _MAX_BEFORE: Final = gated(
-    r"(?:maksimal|maksimum|maks|max|paling mahal|paling banyak|paling tinggi|paling|under|"
+    r"(?:maksimal|maksimum|maks|max|mentok(?: di)?|paling mahal|paling banyak|paling tinggi|"
+    r"paling|under|"
     r"di ?bawah|kurang dari|tidak sampai|tidak lebih dari|tidak lebih|tidak boleh lebih dari|"
     r"up to|upto|sampai|s/d|sd|hingga|at most|no more than|less than|below|not more than|<|≤)"
     r"\s*(?:dari\s*)?$"
@@ -161,14 +162,19 @@ _STRETCH_BEFORE: Final = re.compile(
     r"(?:maksimal|maksimum|maks|max|paling banyak|mentok|bisa sampai|sampai|up to|upto|"
     r"stretch(?: to)?|at most|tops)\s*(?:di\s*)?$"
 )
-_MAX_AFTER: Final = re.compile(r"^\s*(?:\S+\s+){0,3}?(?:max|maks|maksimal|tops|at most)\b")
+# "300rb sebulan paling mahal", "10jt ke bawah", "cepek mentok": the bound said after
+_MAX_AFTER: Final = re.compile(
+    r"^\s*(?:\S+\s+){0,3}?(?:max|maks|maksimal|maksimum|tops|at most|at the most|mentok|"
+    r"ke ?bawah|paling mahal|paling banyak|or less|or below)\b"
+)
+_MIN_AFTER: Final = re.compile(r"^\s*(?:\S+\s+){0,2}?(?:ke ?atas|or more|and above|plus)\b")
 _PERIOD_ANYWHERE_MONTHLY: Final = re.compile(
     r"(?:/\s*|\bper\s*|\btiap\s+|\bsetiap\s+|\beach\s+|\bevery\s+)(?:bulan|month)\b|"
-    r"\bbulanan\b|\bmonthly\b"
+    r"\bsebulan\b(?! lagi| ke ?depan)|\bbulanan\b|\bmonthly\b"
 )
 _PERIOD_ANYWHERE_YEARLY: Final = re.compile(
     r"(?:/\s*|\bper\s*|\btiap\s+|\bsetiap\s+|\beach\s+|\bevery\s+)(?:tahun|year)\b|"
-    r"\btahunan\b|\byearly\b|\bannual(?:ly)?\b|"
+    r"\bsetahun\b(?! lagi| ke ?depan)|\btahunan\b|\byearly\b|\bannual(?:ly)?\b|"
     r"\b(?:untuk|for|selama)\s+(?:satu|1|one|a|the first|this|this fiscal|tahun)\s+"
     r"(?:fiscal\s+)?(?:tahun|year|anggaran)\b"
 )
@@ -183,17 +189,20 @@ _BUDGET_WORD: Final = re.compile(r"\b(?:budget|bujet|budjet|bugdet|anggaran|dana
 _PENDING: Final = gated(
     r"(?<!bisa )(?<!bisa di)(?<!akan )diajukan|(?<!bisa )pengajuan|"
     r"(?:nunggu|menunggu|tunggu) (?:approval|persetujuan|acc)|"
-    r"pending approval|waiting for approval|awaiting approval|"
+    r"pending approval|waiting for approval|awaiting approval|subject to approval|"
+    r"(?:dana|anggaran|budget|uang)\S* (?:\S+ )?cair|\bcair(?:nya)?\b|disahkan|pengesahan|"
+    r"kalau (?:sudah )?(?:di)?(?:acc|approve|setujui)|once (?:it'?s |the budget is )?approved|"
     r"belum (?:di)?(?:approve|acc|setujui|disetujui|approved)|proses approval"
 )
 _FLEXIBLE: Final = re.compile(
     r"fleksibel|flexible|flexibel|nego|negotiable|negosiasi|bisa disesuaikan|bisa diatur|"
-    r"bisa naik|could stretch|can stretch|stretch a bit|bisa ditambah|"
+    r"bisa naik|could stretch|can stretch|stretch a bit|room to stretch|some room|bisa ditambah|"
     r"dirembug|bisa dibicarakan|open to discuss"
 )
 _TENTATIVE: Final = re.compile(
     r"kira-kira|mungkin|maybe|perhaps|probably|kayaknya|sepertinya|rencananya|estimasi|"
-    r"perkiraan|belum pasti|belum fix|tentative|tidak pasti"
+    r"perkiraan|belum pasti|belum fix|belum final|not final|tentative|tidak pasti|"
+    r"don'?t quote me|lebih kurang|kurleb|ballpark"
 )
 _REFUSED: Final = re.compile(
     r"rahasia|confidential|tidak bisa (?:di)?sebut|tidak (?:mau|bisa) (?:sebut|kasih|share)|"
@@ -213,6 +222,20 @@ _NO_BUDGET: Final = gated(
     r"belum (?:di)?anggarkan|belum dialokasikan|not budgeted|zero budget|"
     r"budget(?:nya)? (?:nol|0)\b|out of budget|"
     r"(?:budget|bujet|anggaran|dana)\S*(?: \S+){0,2}? (?:sudah |sdh )?(?:habis|terpakai semua)"
+)
+# "10jt sebulan, eh 15 deh", "goceng wkwk. becanda, 500an": what follows a correction is meant
+_CORRECTION: Final = re.compile(
+    r"\b(?:eh|maksud(?:nya)?|maksud (?:saya|sy|aku|gue)|ralat|koreksi|i mean|(?:ber|be)?canda|"
+    r"just kidding|kidding|salah(?: ketik| tulis)?|sorry|wait)\b"
+)
+# "12 outlet x 300rb, 3,6jt sebulan": a factor of a sum worked out in the reply
+_FACTOR_BEFORE: Final = re.compile(r"(?:\bx|×|\*|\bkali|@)\s*$")
+_FACTOR_AFTER: Final = re.compile(r"^\s*(?:x|×|\*|kali)\s*\d")
+_OPERATOR: Final = re.compile(r"\s(?:x|×|\*|kali)\s|=")
+# "skrg bayar 4jt ke vendor lama ... maunya di bawah 3jt": what they pay now is no budget
+_CURRENT_SPEND: Final = re.compile(
+    r"\b(?:sekarang|saat ini|currently|now|selama ini)\b.{0,25}"
+    r"\b(?:bayar|pay(?:ing)?|spend(?:ing)?|keluar|habis)"
 )
 _CLAUSE_END: Final = re.compile(r"[,.;!?](?:\s|$)")
 _CLAUSE_BREAK: Final = re.compile(r"[,.;!?]\s")
@@ -307,7 +330,8 @@ def _is_money(a: _Amount, text: str, *, expecting: bool, limits: bool) -> bool:
         return True
     if _COUNT_NOUN.match(text, a.end):
         return False
-    clause = _clause_before(text, a.start)
+    # "20 user x 150rb = 3jt": the users are counted, the price times them is money
+    clause = _OPERATOR.split(_clause_before(text, a.start))[-1]
     if _COUNT_BEFORE.search(clause) and not _BUDGET_WORD.search(clause):
         return False  # "inbound leads 3-4rb per bulan", "volume chat kita 20rb/bulan"
     if a.multiplier is not None:
@@ -394,7 +418,7 @@ def _first_money(
 ) -> tuple[_Amount, _Amount | None] | None:
     """The budget's amount (or range): the first one, unless a later one is the one called
     the budget ("skrg bayar 9,5jt/bln. budget kita maks 8jt/bln")."""
-    amounts = _amounts(text)
+    amounts = _corrected(text, _amounts(text))
     found: list[tuple[_Amount, _Amount | None]] = []
     skip = False
     for i, a in enumerate(amounts):
@@ -409,10 +433,38 @@ def _first_money(
                 skip = True
         elif _is_money(a, text, expecting=expecting, limits=limits):
             found.append((a, None))
+    if len(found) > 1:
+        found = [f for f in found if not _is_factor(text, f)] or found
+        spent = [f for f in found if _CURRENT_SPEND.search(_clause_before(text, f[0].start))]
+        found = [f for f in found if f not in spent] or found
     named = [f for f in found if _BUDGET_WORD.search(_clause_before(text, f[0].start))]
     if named and named[0] is not found[0]:
         return named[0]
     return found[0] if found else None
+
+
+def _corrected(text: str, amounts: list[_Amount]) -> list[_Amount]:
+    """The amounts after the last correction that has amounts on both sides, the first of
+    them read with the unit and currency of the one corrected when it writes none."""
+    for m in reversed(list(_CORRECTION.finditer(text))):
+        before = [a for a in amounts if a.end <= m.start()]
+        after = [a for a in amounts if a.start >= m.end()]
+        if before and after:
+            old, new = before[-1], after[0]
+            if new.multiplier is None and new.currency is None and old.multiplier is not None:
+                after[0] = replace(new, multiplier=old.multiplier, unit=old.unit)
+            if after[0].currency is None and old.currency is not None:
+                after[0] = replace(after[0], currency=old.currency)
+            return after
+    return amounts
+
+
+def _is_factor(text: str, found: tuple[_Amount, _Amount | None]) -> bool:
+    first, last = found[0], found[1] or found[0]
+    return bool(
+        _FACTOR_BEFORE.search(text[max(0, first.start - 6) : first.start])
+        or _FACTOR_AFTER.match(text[last.end : last.end + 8])
+    )
 
 
 def _clause_before(text: str, start: int) -> str:
@@ -474,7 +526,7 @@ def budget_in(norm: str, *, expecting: bool = False, limits: bool = False) -> Bu
                 status = "flexible"
         elif _MAX_BEFORE.search(prefix) or _MAX_AFTER.match(text[first.end : first.end + 30]):
             low = None
-        elif _MIN_BEFORE.search(prefix):
+        elif _MIN_BEFORE.search(prefix) or _MIN_AFTER.match(text[first.end : first.end + 24]):
             high = None
     elif low is not None and high is not None and low > high:
         low, high = high, low

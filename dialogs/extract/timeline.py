@@ -60,7 +60,9 @@ _ORDINAL: Final[dict[str, int]] = {
     "keempat": 4, "fourth": 4, **{k: v for k, v in WORD_NUMBERS.items() if v <= 4 and len(k) > 2},
 }  # fmt: skip
 _NUM: Final = (
-    r"\d{1,3}|a few|few|beberapa|" + "|".join(k for k in WORD_NUMBERS if len(k) > 1) + "|a|an"
+    r"\d{1,3}(?:[.,]5)?|a few|few|beberapa|"
+    + "|".join(k for k in WORD_NUMBERS if len(k) > 1)
+    + "|a|an"
 )
 _YEAR: Final = (
     r"(?:\s*(?:tahun\s*)?(?P<year>20\d\d|'\d\d|tahun depan|next year|tahun ini|this year))?"
@@ -107,7 +109,7 @@ _HALF_RE: Final = re.compile(
 )
 _MONTH_RE: Final = gated(
     _MOD
-    + r"(?:(?P<day>\d{1,2})\s+)?(?:bulan\s+)?(?P<month>"
+    + r"(?:(?P<day>\d{1,2})(?:-?an)?\s+)?(?:bulan\s+)?(?P<month>"
     + "|".join(sorted(_MONTHS, key=len, reverse=True))
     + r")\b(?:\s+(?P<day2>\d{1,2})(?:st|nd|rd|th)?\b)?(?:\s+(?P<year>20\d\d))?"
 )
@@ -126,7 +128,7 @@ _DAY_NEXT_MONTH_RE: Final = gated(
     r"of next month)\b"
 )
 _OFFSET_RE: Final = gated(
-    r"\b(?P<lead>dalam(?: waktu)?|within|in|next|sekitar)?\s*"
+    r"\b(?P<lead>dalam(?: waktu| masa)?|within|in|next|sekitar)?\s*"
     r"(?:(?P<n0>\d{1,3})\s*(?:-|–|sampai|atau|or|to)\s*)?"
     rf"(?P<n>{_NUM})\s*-?\s*"
     r"(?P<u>hari|minggu|pekan|bulan|tahun|days?|weeks?|months?|years?)\b"
@@ -137,6 +139,7 @@ _EVENT_RE: Final = gated(
     r"sateuacan|sadurunge|sakdurunge|sabada|saparantos)?\s*"
     r"(?P<ev>" + "|".join(re.escape(k) for k in sorted(EVENTS, key=len, reverse=True)) + r")"
     r"\b(?:\s+(?P<year>20\d\d))?"
+    r"(?:\s+(?P<over>beres|kelar|selesai|usai|lewat|rampung|is over|ends))?"
 )
 # "bulan 5", "bln 11": a month by its number (not "5 bulan", a count)
 _MONTH_NUMBER_RE: Final = gated(
@@ -153,9 +156,14 @@ _BUDGET_YEAR: Final = re.compile(
 _SHOPPING_DAY_RE: Final = re.compile(r"\b(?P<d>(?:1[0-2]|[1-9]))\.(?P=d)\b")
 # A date said for a meeting or a demo is not when the project starts.
 _MEETING: Final = re.compile(
-    r"\b(?:demo|presentasi|presentation|meeting|ketemu|ketemuan|bertemu|call|zoom|gmeet|"
+    r"\b(?:demo|presentasi|presentation|present|pitch|meeting|rapat|shortlist|ketemu|ketemuan|bertemu|call|zoom|gmeet|"
     r"visit|kunjungan|datang|jadwal(?:kan)?|schedule|appointment|janjian|telpon|telepon|"
     r"ditelpon|ditelepon|hubungi|dihubungi|phone)\b"
+)
+# ... unless the clause says the project starts then: "habis rapat direksi Juni langsung jalan"
+_STARTS: Final = re.compile(
+    r"\b(?:mulai|start(?:s|ing)?|jalan|go[- ]?live|live|launch|pakai|pake|implementasi|"
+    r"implement(?:ation)?|running|rollout|roll out|onboard(?:ing)?|aktif)\b"
 )
 # "eh maksud saya ...": what comes after a correction is what they meant
 _CORRECTION: Final = re.compile(
@@ -168,7 +176,8 @@ _DATE_RE: Final = re.compile(
 )
 _ADDRESS_BEFORE: Final = re.compile(r"\b(?:jalan|jl|jln|gang|gg|street|st)\.?\s*$")
 _SHORT_MONTH_CUE: Final = re.compile(
-    r"(?:bulan|in|by|before|awal|akhir|pertengahan|mid|early|late|end of|sebelum|mulai|start)\s*$"
+    r"(?:bulan|in|by|before|awal|akhir|pertengahan|mid|early|late|end of|sebelum|mulai|start|"
+    r"week of|tanggal|\d)\s*$"
 )
 
 
@@ -192,8 +201,8 @@ def _year_of(token: str | None, today: date) -> int | None:
 
 
 def _count(token: str) -> int:
-    if token.isdigit():
-        return int(token)
+    if token[:1].isdigit():
+        return int(re.split(r"[.,]", token)[0])
     if token in ("a few", "few", "beberapa"):
         return 3
     return WORD_NUMBERS.get(token, 1)
@@ -297,10 +306,26 @@ def _relative(m: re.Match[str], today: date) -> tuple[Window, bool] | None:
     return recurring(lambda y: modified((date(y, 1, 1), date(y, 12, 31)), mod), None, today)
 
 
+def _half_more(day: date, unit: str) -> date:
+    """Half a unit after `day`: "1,5 bulan lagi"."""
+    if unit.startswith(("hari", "day")):
+        return day
+    if unit.startswith(("minggu", "pekan", "week")):
+        return day + timedelta(days=3)
+    if unit.startswith(("bulan", "month")):
+        return day + timedelta(days=15)
+    return add_months(day, 6)
+
+
 def _offset(m: re.Match[str], today: date) -> _Found | None:
     lead, tail = m.group("lead"), m.group("tail")
     n, unit = _count(m.group("n")), m.group("u")
-    if lead in ("dalam", "dalam waktu", "within", "next") or tail in (
+    if m.group("n")[-2:] in (".5", ",5"):  # "1,5 bulan": read the half too
+        half = _half_more(shift(today, n, unit), unit)
+        if lead in ("dalam", "dalam waktu", "dalam masa", "within", "next"):
+            return _Found(m.start(), (today, half), deadline=True)
+        return _Found(m.start(), (half, half + timedelta(days=13)))
+    if lead in ("dalam", "dalam waktu", "dalam masa", "within", "next") or tail in (
         "ke depan",
         "kedepan",
         "mendatang",
@@ -317,7 +342,7 @@ def _offset(m: re.Match[str], today: date) -> _Found | None:
 def _event(m: re.Match[str], today: date) -> _Found | None:
     rel, event = m.group("rel"), EVENTS[m.group("ev")]
     before = rel in ("sebelum", "before", "menjelang", "sateuacan", "sadurunge", "sakdurunge")
-    after = rel is not None and not before
+    after = (rel is not None and not before) or m.group("over") is not None
     year = int(m.group("year")) if m.group("year") else None
     day = event_day(event, year or today.year, after=after)
     clarify = False
@@ -422,7 +447,7 @@ def _candidates(text: str, today: date, *, expecting: bool) -> list[_Found]:
     for m in _EVENT_RE.finditer(text):
         if not m.group("rel") and _ADDRESS_BEFORE.search(text[max(0, m.start() - 8) : m.start()]):
             continue  # "Jl. 17 Agustus" is a street ("harus jalan sebelum ..." is not)
-        if not (m.group("rel") or expecting or mentions(text, "timeline")):
+        if not (m.group("rel") or m.group("over") or expecting or mentions(text, "timeline")):
             continue  # "orderan kue natal banyak": a holiday named, not a plan
         event = _event(m, today)
         if event is not None:
@@ -459,10 +484,15 @@ def _shopping_day(number: int, year: int) -> Window:
     return date(year, number, number), date(year, number, number)
 
 
-def _for_a_meeting(text: str, at: int) -> bool:
+def _clause(text: str, at: int) -> str:
     start = max(text.rfind(c, 0, at) for c in ",.;!?")
     ends = [i for i in (text.find(c, at) for c in ",.;!?") if i >= 0]
-    return _MEETING.search(text[start + 1 : min(ends, default=len(text))]) is not None
+    return text[start + 1 : min(ends, default=len(text))]
+
+
+def _for_a_meeting(text: str, at: int) -> bool:
+    clause = _clause(text, at)
+    return _MEETING.search(clause) is not None and _STARTS.search(clause) is None
 
 
 def timeline_in(norm: str, *, now: datetime, expecting: bool = False) -> Timeline | None:
@@ -472,7 +502,8 @@ def timeline_in(norm: str, *, now: datetime, expecting: bool = False) -> Timelin
         return Timeline(bucket="no_plan")
     found = _candidates(norm, today, expecting=expecting)
     if not found:
-        if _URGENT.search(norm):
+        urgent = _URGENT.search(norm)
+        if urgent is not None and not _for_a_meeting(norm, urgent.start()):
             return Timeline(start=today, end=today + timedelta(days=14), bucket="immediate_<=2w")
         if expecting and _UNKNOWN_ASKED.search(norm):
             return Timeline(bucket="unknown")
@@ -482,6 +513,8 @@ def timeline_in(norm: str, *, now: datetime, expecting: bool = False) -> Timelin
         found = [f for f in found if f.at > corrected.start()]  # "juni, eh maksud saya juli"
     # "Q3, mungkin Agustus", "semester 2, januari": the month said is what they mean
     specific = [f for f in found if not f.coarse] or found
+    # "tender Maret, kontrak Mei, implementasi mulai Juni": the time the start is said of
+    specific = [f for f in specific if _STARTS.search(_clause(norm, f.at))] or specific
     first = min(specific, key=lambda f: f.at)
     start, end = first.window
     prefix = norm[max(0, first.at - 30) : first.at]
