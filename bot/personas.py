@@ -34,7 +34,7 @@ OUTCOMES: Final = ("sql", "mql", "not_qualified", "opted_out", "handed_off")
 FACTS: Final = ("name", "company", "role", "need", "budget_max", "timeline")
 # A sentence that tells the prospect someone will get in touch.
 PROMISE: Final = re.compile(
-    r"akan (?:segera )?(?:menghubungi|menelepon|mengontak)|hubungi anda|will (?:contact|call|"
+    r"akan (?:segera )?(?:menghubungi|menelepon|mengontak)|will (?:contact|call|"
     r"reach out|get in touch|be in touch)|in touch (?:with you )?(?:soon|shortly)",
     re.IGNORECASE,
 )
