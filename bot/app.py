@@ -101,6 +101,7 @@ def build_app(
             clock=clock,
             base_url=settings.base_url,
             outbox_channels=outbox_channels(settings),
+            handoff_grace=timedelta(seconds=settings.handoff_grace_seconds),
         )
         app[SDRS] = SdrDirectory(
             db,

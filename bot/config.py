@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     # How long a message being sent stays its worker's: after a crash mid-send, any worker
     # sends it again once this has passed. Longer than a send can take (HTTP timeouts: 30 s).
     outbox_lease_seconds: float = Field(default=45.0, gt=0)
+    # How long a new handoff waits before an SDR is told. 0: at once (what the prospect says
+    # next updates the notice); more batches a burst of late details into the first notice.
+    handoff_grace_seconds: float = Field(default=0.0, ge=0)
     # Proxies in front of qualibot whose X-Forwarded-For/-Proto/-Host are believed: IPs or
     # networks ("10.0.0.0/8"), comma-separated, or "*" for any peer. Empty: none.
     forwarded_allow_ips: Annotated[list[str], NoDecode] = Field(default_factory=list)

@@ -25,7 +25,8 @@ from typing import Any, Final
 import yaml
 
 from dialogs import Channel, Flow, InboundMessage, load_flow
-from dialogs.engine import StepResult, new_state, step
+from dialogs.closing import outcome_of
+from dialogs.engine import new_state, step
 from dialogs.state import ConversationState
 
 NOW: Final = datetime(2026, 5, 13, 3, 0, tzinfo=UTC)  # Wednesday 13 May 2026, 10:00 WIB
@@ -34,7 +35,8 @@ OUTCOMES: Final = ("sql", "mql", "not_qualified", "opted_out", "handed_off")
 FACTS: Final = ("name", "company", "role", "need", "budget_max", "timeline")
 # A sentence that tells the prospect someone will get in touch.
 PROMISE: Final = re.compile(
-    r"akan (?:segera )?(?:menghubungi|menelepon|mengontak)|will (?:contact|call|"
+    r"(?<!tidak )akan (?:segera )?(?:menghubungi|menelepon|mengontak)|"
+    r"(?<!not )(?<!n.t )will (?:contact|call|"
     r"reach out|get in touch|be in touch)|in touch (?:with you )?(?:soon|shortly)",
     re.IGNORECASE,
 )
@@ -46,6 +48,7 @@ _ONLY_EN: Final = frozenset("the you your our and what thank with have please wh
 _WORD: Final = re.compile(r"[a-z]+")
 # Texts the harness answers itself: a yes to "did you mean ...?" and to "shall we start?".
 _YES: Final = {"id": "ya", "en": "yes"}
+_NO: Final = {"id": "bukan", "en": "no"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,19 +92,6 @@ def load_personas(paths: Iterable[Path]) -> list[Persona]:
     return personas
 
 
-def outcome_of(state: ConversationState, handoff: str | None) -> str:
-    """What the conversation concluded, in the personas' words."""
-    if state.status == "opted_out":
-        return "opted_out"
-    if handoff in ("human", "demo"):
-        return "handed_off"
-    if handoff is not None or state.stage.value == "sql":
-        return "sql"
-    if state.status == "closed" or state.stage.value == "not_qualified":
-        return "not_qualified"
-    return "mql"
-
-
 def facts_of(state: ConversationState) -> dict[str, Any]:
     def value(slot: str) -> Any:
         found = state.slots.get(slot)
@@ -121,20 +111,16 @@ def facts_of(state: ConversationState) -> dict[str, Any]:
     }
 
 
+def _clean(value: Any) -> str:
+    return re.sub(r"[^\w]+", " ", str(value or "")).casefold().strip()
+
+
 def same_fact(key: str, expected: Any, found: Any) -> bool:
     if key in ("name", "company"):
-        clean = (lambda v: re.sub(r"[^\w]+", " ", str(v or "")).casefold().strip())
-        return clean(expected) == clean(found)
+        return _clean(expected) == _clean(found)
     if key == "budget_max":
         return expected is not None and found is not None and int(expected) == int(found)
     return str(expected) == str(found)
-
-
-def _handoff_of(result: StepResult) -> str | None:
-    reason = getattr(result, "handoff", None)
-    if reason is not None:
-        return str(reason)
-    return "sql" if result.stage_change is not None and result.stage_change.value == "sql" else None
 
 
 def _wrong_language(text: str, language: str) -> bool:
@@ -146,11 +132,66 @@ def _wrong_language(text: str, language: str) -> bool:
 
 def _key_of(flow: Flow, state: ConversationState) -> str | None:
     """The persona's answers key for what the bot is asking now."""
-    if getattr(state, "confirming", None):
-        return "confirm"
     if state.pending is not None:
+        if state.pending.kind in ("confirm", "referral"):
+            return state.pending.kind
         return _key_of_question(flow, state.pending.question_id)
     return _key_of_question(flow, state.current_question)
+
+
+# the persona's facts as the slot values they read from
+_FACT_OF_SLOT: Final = {
+    "authority": "role",
+    "need": "need",
+    "budget": "budget_max",
+    "timeline": "timeline",
+    "name": "name",
+    "company": "company",
+}
+
+
+def _fact_in(slot: str, value: Any) -> tuple[str, Any] | None:
+    key = _FACT_OF_SLOT.get(slot)
+    if key is None:
+        return None
+    if key in ("name", "company"):
+        return key, value
+    field_name = {"role": "role", "need": "level", "budget_max": "max", "timeline": "bucket"}[key]
+    return key, value.get(field_name) if isinstance(value, dict) else None
+
+
+def _confirms(persona: Persona, state: ConversationState) -> bool:
+    """A yes when what the bot read back is what the persona meant (or nothing says)."""
+    pending = state.pending
+    if pending is None:
+        return True
+    fact = _fact_in(pending.slot, pending.value)
+    if fact is None or fact[0] not in persona.facts:
+        return True
+    return same_fact(fact[0], persona.facts[fact[0]], fact[1])
+
+
+def _button_for(persona: Persona, choices: Sequence[Any], now: datetime) -> str | None:
+    """The clarify button a person who knows their own answer would tap, if any."""
+    from dialogs.policy import clarified
+
+    for choice in choices:
+        picked = clarified(choice.id, now)
+        if picked is None:
+            continue
+        kind, value = picked
+        slot = {"role": "authority", "money": "budget", "timeline": "timeline"}[kind]
+        fact = _fact_in(slot, value)
+        if fact is None or fact[0] not in persona.facts:
+            continue
+        expected = persona.facts[fact[0]]
+        if kind == "money" and expected is not None:
+            low, high = value.get("min") or 0, value.get("max") or float("inf")
+            if low <= int(expected) < high:
+                return str(choice.id)
+        elif same_fact(fact[0], expected, fact[1]):
+            return str(choice.id)
+    return None
 
 
 def _key_of_question(flow: Flow, question_id: str | None) -> str | None:
@@ -170,18 +211,20 @@ def play(persona: Persona, flow: Flow) -> Played:
     language = persona.language
     used_at: set[str] = set()
     message = persona.first
+    choice: str | None = None
     for n in range(MAX_TURNS):
-        played.transcript.append(("me", message))
+        played.transcript.append(("me", message or f"[{choice}]"))
         inbound = InboundMessage(
             channel=Channel.WEB,
             channel_user_id=persona.id,
             message_id=f"{persona.id}-{n}",
             sent_at=now,
             text=message,
+            choice_id=choice,
         )
         result = step(state, flow, inbound, now)
         state = result.state
-        handoff = handoff or _handoff_of(result)
+        handoff = handoff or result.handoff
         if state.language != language and _switch_asked(message):
             language = state.language
         for reply in result.replies:
@@ -202,21 +245,36 @@ def play(persona: Persona, flow: Flow) -> Played:
         asked[asked_now] += 1
         if asked[asked_now] == 3 and key != "confirm":
             played.breaks.append(f"asked {key} a third time")
-        if key == "confirm":
-            message = _YES.get(language, "ya")
+        buttons = [c for r in result.replies for c in r.choices]
+        choice = _button_for(persona, buttons, now) if key != "confirm" else None
+        if choice is not None:
+            message = ""
+        elif key == "confirm":
+            yes = _confirms(persona, state)
+            message = _YES.get(language, "ya") if yes else _NO.get(language, "tidak")
+        elif key == "referral":
+            message = "skip"
         elif key in persona.at and key not in used_at:
             used_at.add(key)
             message = persona.at[key]
         elif key == "consent" and key not in persona.answers:
             message = _YES.get(language, "ya")
         elif key == "contact":
-            message = persona.answers.get("phone") or persona.answers.get("email") or "skip"
+            # the bot's one contact question stands for the flow's three
+            said_at = next(
+                (k for k in ("contact_method", "phone", "email") if k in persona.at), None
+            )
+            if said_at is not None and "contact" not in used_at:
+                used_at.add("contact")
+                message = persona.at[said_at]
+            else:
+                message = persona.answers.get("phone") or persona.answers.get("email") or "skip"
         elif key in persona.answers:
             message = persona.answers[key]
         else:
             break  # they would not answer that: the conversation ends here
         now += timedelta(seconds=40)
-    played.outcome = outcome_of(state, handoff)
+    played.outcome = outcome_of(state)
     played.facts = facts_of(state)
     return played
 
@@ -300,5 +358,5 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
 def _run(args: argparse.Namespace) -> int:
     flow = load_flow(args.flow) if args.flow else load_flow()
     report = run(load_personas(args.files), flow)
-    print(format_report(report, misses=args.misses))
+    print(format_report(report, misses=args.misses))  # noqa: T201 (the command's output)
     return 0

@@ -43,7 +43,6 @@ logger = logging.getLogger(__name__)
 # batch. Each is ~46 objects that every full garbage collection walks, and the pause is what
 # messages waiting behind it see: ~125 ms with 10,000 leads, ~560 ms with 50,000 (measured).
 HOT_LEADS: Final = 10_000
-HANDOFF_GRACE: Final = timedelta(minutes=3)
 SALES_STAGES: Final = frozenset({Stage.ACCEPTED, Stage.REJECTED, Stage.WON, Stage.LOST})
 RECENT_IDS: Final = 64  # per lead, the in-memory fast path of dedup (the database is the truth)
 
@@ -92,6 +91,7 @@ class Pipeline:
         clock: Callable[[], datetime],
         base_url: str = "",
         outbox_channels: Collection[str] = (),
+        handoff_grace: timedelta = timedelta(0),
     ) -> None:
         self._db = db
         self._committer = committer
@@ -104,6 +104,10 @@ class Pipeline:
         # they are outbox rows of the turn, so a crash after the commit loses none. The others
         # (web chat, terminal) answer in the response itself: their replies are sent at once.
         self._outbox_channels = frozenset(outbox_channels)
+        # How long a new handoff waits before it is routed to an SDR (QUALIBOT_HANDOFF_GRACE_
+        # SECONDS). None by default: the SDR hears of it at once; what the prospect says next
+        # updates the notice.
+        self._handoff_grace = handoff_grace
         self._locks = KeyedLocks()
         self._hot: OrderedDict[str, LeadSession] = OrderedDict()
         self.on_handoff: Callable[[], None] = lambda: None  # wakes the outbox worker
@@ -208,9 +212,7 @@ class Pipeline:
             if result.erase:
                 await self._erase(session, now)
             if turn.outbox:
-                # only a routing row gives the outbox worker something to do; with no channel
-                # to an SDR (route_handoffs False) a wake-up was a claim query for nothing
-                self.on_handoff()
+                self.on_handoff()  # routing, a notice to update, replies to send
             return Outcome(
                 lead_id=session.id,
                 replies=result.replies,
@@ -308,22 +310,18 @@ class Pipeline:
                 reason=f"score {result.score.value}",
             )
         refresh = None
-        if result.stage_change is Stage.SQL:
+        before = session.state
+        if result.handoff is not None and before.handoff is None:
             handoff = HandoffRow(
                 id=new_id(),
                 lead_id=session.id,
                 created_at=now,
                 summary=self._summary(session, flow, inbound, result, now),
                 sdr_id=None,
-                due_at=now + flow.sla,
+                due_at=flow.hours.contact_by(now, flow.sla),
             )
-            # While the prospect is still answering (contact details come last), give the
-            # conversation a few minutes so the SDR gets the whole picture at once.
-            due = now if state.status != "active" else now + HANDOFF_GRACE
-            outbox += (
-                ()
-                if not self.route_handoffs
-                else (
+            if self.route_handoffs:
+                outbox += (
                     OutboxRow(
                         dedup_key=f"handoff:{handoff.id}:route",
                         kind="handoff.route",
@@ -331,19 +329,36 @@ class Pipeline:
                         target="",
                         payload={},
                         handoff_id=handoff.id,
-                        next_attempt_at=due,
+                        next_attempt_at=now + self._handoff_grace,
                         created_at=now,
                     ),
                 )
-            )
-        elif session.state.stage is Stage.SQL and (
-            result.slot_changes or state.status != session.state.status
+        elif before.handoff is not None and (
+            result.slot_changes
+            or result.withdrawn
+            or state.status != before.status
+            or state.handoff != before.handoff
         ):
-            ended = state.status != "active" and session.state.status == "active"
+            # the SDR's notice says what the prospect added (an edit, or one follow-up)
+            ended = state.status != "active" and before.status == "active"
             refresh = HandoffRefresh(
                 lead_id=session.id,
                 summary=self._summary(session, flow, inbound, result, now),
                 release_at=now if ended else None,
+                withdrawn=result.withdrawn,
+            )
+            kind = "handoff.withdraw" if result.withdrawn else "handoff.update"
+            outbox += (
+                OutboxRow(
+                    dedup_key=f"{kind}:{session.id}:{inbound_row.id}",
+                    kind=kind,
+                    channel="",
+                    target="",
+                    payload={"lead_id": session.id},
+                    handoff_id=None,
+                    next_attempt_at=now,
+                    created_at=now,
+                ),
             )
         turn = TurnWrite(
             lead=self._lead_row(session, inbound, result, now),

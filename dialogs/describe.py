@@ -34,6 +34,13 @@ _BUCKET = {
     "unknown": {"id": "waktu belum jelas", "en": "timing unclear"},
     "needs_clarification": {"id": "waktu perlu dikonfirmasi", "en": "timing to confirm"},
 }
+_NEED = {
+    "high": {"id": "mendesak", "en": "urgent"},
+    "medium": {"id": "jelas", "en": "clear"},
+    "low": {"id": "belum mendesak", "en": "not urgent yet"},
+    "none": {"id": "belum ada", "en": "none yet"},
+    "unknown": {"id": "belum jelas", "en": "unclear"},
+}
 _LABEL = {
     "budget": {"id": "anggaran", "en": "budget"},
     "timeline": {"id": "mulai", "en": "start"},
@@ -43,6 +50,9 @@ _LABEL = {
     "phone": {"id": "telepon", "en": "phone"},
     "name": {"id": "nama", "en": "name"},
     "company": {"id": "perusahaan", "en": "company"},
+    "company_size": {"id": "jumlah karyawan", "en": "company size"},
+    "contact_method": {"id": "dihubungi lewat", "en": "contact by"},
+    "consent": {"id": "persetujuan", "en": "consent"},
 }
 
 
@@ -105,6 +115,11 @@ def describe_value(slot: str, value: Any, language: str, question: Question | No
         role = _ROLE.get(str(value.get("role")), _ROLE["unknown"])[language]
         title = value.get("title")
         return f"{title} ({role})" if title else role
+    if slot == "need" and isinstance(value, dict):
+        about = value.get("use_case") or value.get("pain")
+        if about:
+            return str(about)
+        return _NEED.get(str(value.get("level")), _NEED["unknown"])[language]
     if isinstance(value, dict):
         for key in ("address", "number", "use_case", "pain", "level"):
             if value.get(key):

@@ -9,7 +9,8 @@ from dialogs.state import ConversationState, SlotValue
 from scoring import Attribute, Qualification
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
-_BUDGET_PATH = {"pending_approval", "flexible", "unknown_wants_quote"}
+# no amount, but nothing against buying: being approved, flexible, a quote first, not told
+_BUDGET_PATH = {"pending_approval", "flexible", "unknown_wants_quote", "refused"}
 _DAYS_PER_MONTH = 30.44
 # a tuple, not `str | int | float | bool`: isinstance on a union is several times slower,
 # and this runs for every field of every slot on most messages
@@ -94,4 +95,5 @@ def qualification(
         months_to_start=months_to_start(state.slots.get("timeline"), now),
         demo_requested=state.demo_requested,
         opted_out=state.status == "opted_out",
+        not_qualified=state.status == "closed",
     )

@@ -9,7 +9,9 @@ _ID_WORDS: Final = frozenset(
     "saya aku kami kita mau ingin butuh ada apa yang dan di ke dari untuk dengan bisa boleh "
     "tidak gak ga nggak enggak belum sudah udah udh blm sy yg tp halo hai selamat pagi siang "
     "sore malam terima kasih makasih gan kak bang pak bu mas mbak dong deh nih sih ya iya "
-    "harga berapa bulan tahun juta jt rb ribu perusahaan kantor info minta tolong".split()
+    "harga berapa bulan tahun juta jt rb ribu perusahaan kantor info minta tolong buat tanya "
+    "nanya gimana bagaimana apakah kalau kalo aja saja juga sama lagi punya pakai pake cari "
+    "lewat bisa nya kah dulu banget bgt".split()
 )
 _EN_WORDS: Final = frozenset(
     "i i'm im we our my you your want need would like to the and is are have has can could "
@@ -19,12 +21,19 @@ _EN_WORDS: Final = frozenset(
 _WORD = re.compile(r"[a-z']+")
 
 
-def detect_language(text: str) -> Language | None:
-    """The language a message is written in, or None when it gives no clear sign."""
+def word_counts(text: str) -> tuple[int, int]:
+    """(Indonesian, English) telling words in a message."""
     words = _WORD.findall(text.casefold())
-    indonesian = sum(word in _ID_WORDS for word in words)
-    english = sum(word in _EN_WORDS for word in words)
-    if indonesian > english:
+    return sum(word in _ID_WORDS for word in words), sum(word in _EN_WORDS for word in words)
+
+
+def detect_language(text: str) -> Language | None:
+    """The language a message is written in, or None when it gives no clear sign.
+
+    Code-switched chat ("mau tanya pricing dong, for my brand") is Indonesian with English
+    words in it: a few Indonesian words decide."""
+    indonesian, english = word_counts(text)
+    if indonesian > english or indonesian >= 3:
         return "id"
     if english > indonesian:
         return "en"

@@ -146,10 +146,10 @@ def _need(
                 mode="json"
             )
         )
-    if picked.tied:
-        return picked
     if heard.need is not None and level != "unknown":
         return Answer(heard.need.model_dump(mode="json"))
+    if picked.tied:
+        return picked  # "follow up" names two options and says nothing more: which one?
     if question.free_text and not answered_elsewhere and sum(c.isalpha() for c in text) >= 3:
         # a problem told in their own words is a clear need, even if no keyword matched
         pain = " ".join(text.split())[:MAX_TEXT_ANSWER]

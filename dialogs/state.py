@@ -9,7 +9,10 @@ from scoring import ScoreEvent, Stage
 
 SlotStatus = Literal["filled", "unknown"]
 Language = Literal["id", "en"]
-ConversationStatus = Literal["new", "active", "completed", "opted_out", "erased"]
+# closed: ended without a sale in view (not interested, not a buyer, declined to chat)
+ConversationStatus = Literal["new", "active", "completed", "closed", "opted_out", "erased"]
+# why a person on the sales team was brought in
+HandoffReason = Literal["sql", "human", "demo"]
 
 
 class _Frozen(BaseModel):
@@ -69,8 +72,12 @@ class SlotChange(_Frozen):
 
 
 class Pending(_Frozen):
-    """A value heard but not yet trusted: the engine asked back before scoring it."""
+    """A value heard but not yet trusted: the engine asked back before scoring it.
 
+    `money`: which of two amounts ("Rp 1 jt atau Rp 1 M?"); `confirm`: yes or no;
+    `referral`: the contact of the person they speak for, then on from `question_id`."""
+
+    kind: Literal["money", "confirm", "referral"] = "money"
     slot: str
     question_id: str
     value: Any
@@ -98,6 +105,11 @@ class ConversationState(_Frozen):
     last_inbound_at: datetime | None = None
     demo_requested: bool = False
     turns: int = 0
+    handoff: HandoffReason | None = None  # set once: a person on the sales team has the lead
+    # what a prospect said before consenting: applied once they do, dropped if they decline
+    held: dict[str, SlotValue] = Field(default_factory=dict)
+    asked: dict[str, int] = Field(default_factory=dict)  # question id -> times it was put
+    said: dict[str, int] = Field(default_factory=dict)  # text fingerprint -> times it was sent
 
     def filled(self, slot: str) -> bool:
         """Whether the slot has an answer (an 'unknown' after the retry limit counts too)."""

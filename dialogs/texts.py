@@ -30,16 +30,24 @@ DEFAULT_TEXTS: Final[dict[str, dict[str, str]]] = {
     "restart": {"id": "Oke, kita mulai dari awal ya.", "en": "Okay, let's start over."},
     "completed_again": {
         "id": (
-            "Terima kasih, data Anda sudah kami terima dan tim kami akan segera menghubungi "
-            "Anda. Ketik 'ulang' jika ingin mengubah jawaban."
+            "Terima kasih, jawaban Anda sudah kami catat. Ketik 'demo' kalau ingin melihat "
+            "demonya, atau 'ulang' untuk mengubah jawaban."
         ),
         "en": (
-            "Thank you, we have your details and our team will be in touch soon. "
-            "Type 'restart' if you want to change your answers."
+            "Thank you, your answers are noted. Type 'demo' if you'd like to see a demo, or "
+            "'restart' to change your answers."
         ),
     },
+    "completed_handed_off": {
+        "id": "Pesan Anda sudah kami teruskan. Tim sales kami akan menghubungi Anda {when}.",
+        "en": "I've passed your message on. Our sales team will contact you {when}.",
+    },
+    "closed_again": {
+        "id": "Terima kasih! Kalau suatu saat butuh, ketik 'mulai' kapan saja 🙏",
+        "en": "Thank you! If you ever need us, just type 'start' 🙏",
+    },
     "opted_out_again": {
-        "id": "Anda sudah berhenti berlangganan. Ketik 'mulai' jika ingin lanjut lagi.",
+        "id": "Anda sudah berhenti. Ketik 'mulai' jika ingin lanjut lagi.",
         "en": "You have opted out. Type 'start' if you want to continue.",
     },
     "noted": {"id": "Dicatat: {items}.", "en": "Noted: {items}."},
@@ -54,26 +62,76 @@ DEFAULT_TEXTS: Final[dict[str, dict[str, str]]] = {
     },
     "price": {
         "id": (
-            "Harga tergantung kebutuhan dan skala tim Anda; tim sales kami akan memberi "
-            "penawaran yang pas setelah beberapa pertanyaan singkat."
+            "Harganya tergantung jumlah pengguna dan fitur yang dipakai. Jawab beberapa "
+            "pertanyaan singkat ini supaya kami bisa menyarankan paket yang pas."
         ),
         "en": (
-            "Pricing depends on your needs and team size; our sales team will send a fitting "
-            "quote after a few quick questions."
+            "The price depends on the number of users and the features you need. Answer a "
+            "few quick questions so we can suggest the right plan."
         ),
     },
-    "demo": {
-        "id": "Tentu, kami siapkan demo untuk Anda. Sedikit info lagi supaya tim kami bisa "
-        "menghubungi Anda.",
-        "en": "Sure, we'll set up a demo for you. Just a little more so our team can reach you.",
+    "bot": {
+        "id": (
+            "Ya, saya asisten virtual (bot) tim sales kami. Kalau lebih nyaman bicara dengan "
+            "orang, tekan tombol di bawah."
+        ),
+        "en": (
+            "Yes, I'm our sales team's virtual assistant (a bot). If you'd rather talk to a "
+            "person, tap the button below."
+        ),
     },
-    "human": {
-        "id": "Baik, tim sales kami akan menghubungi Anda.",
-        "en": "Sure, our sales team will get in touch with you.",
+    "human_button": {"id": "Bicara dengan tim sales", "en": "Talk to a person"},
+    "demo_button": {"id": "Minta demo", "en": "Book a demo"},
+    "handoff_human": {
+        "id": "Baik, saya teruskan ke tim sales kami.",
+        "en": "Sure, I'm passing you to our sales team.",
     },
-    "handoff": {
-        "id": "Terima kasih! Tim sales kami akan menghubungi Anda dalam waktu dekat.",
-        "en": "Thank you! Our sales team will contact you shortly.",
+    "handoff_demo": {
+        "id": "Baik, permintaan demo Anda saya teruskan ke tim sales kami.",
+        "en": "Sure, I'm passing your demo request to our sales team.",
+    },
+    "handoff_contact": {
+        "id": "Supaya mereka bisa menghubungi Anda, boleh nomor WhatsApp atau email Anda?",
+        "en": "So they can reach you, may I have your WhatsApp number or email?",
+    },
+    "contact_after": {
+        "id": "Sambil menunggu, boleh nomor WhatsApp atau email Anda? (boleh dilewati)",
+        "en": "While you wait, may I have your WhatsApp number or email? (optional)",
+    },
+    "contact_thanks": {
+        "id": "Terima kasih, sudah saya teruskan ke tim sales kami.",
+        "en": "Thank you, I've passed it on to our sales team.",
+    },
+    "skip": {"id": "Lewati", "en": "Skip"},
+    "no_problem": {"id": "Baik, tidak apa-apa 🙏", "en": "No problem 🙏"},
+    "other": {"id": "Lainnya", "en": "Something else"},
+    "confirm": {"id": "Maksudnya {value}, benar?", "en": "Just to check: {value}, right?"},
+    "referral_ask": {
+        "id": "Boleh minta nama dan nomor WhatsApp atau email beliau? (boleh dilewati)",
+        "en": "Could you share their name and WhatsApp number or email? (optional)",
+    },
+    "closing_handoff": {
+        "id": "Terima kasih{name}! Tim sales kami akan menghubungi Anda {when}.",
+        "en": "Thank you{name}! Someone from our sales team will contact you {when}.",
+    },
+    "closing_mql": {
+        "id": (
+            "Terima kasih{name}, jawaban Anda sudah kami catat. Kalau ingin melihat cara "
+            'kerjanya, tekan "Minta demo" kapan saja.{resources}'
+        ),
+        "en": (
+            "Thank you{name}, your answers are noted. If you'd like to see how it works, tap "
+            '"Book a demo" any time.{resources}'
+        ),
+    },
+    "closing_not_qualified": {
+        "id": "Baik, terima kasih atas waktunya{name} 🙏{resources}",
+        "en": "Understood, thank you for your time{name} 🙏{resources}",
+    },
+    "resources": {"id": " Info lengkap: {url}", "en": " More about us: {url}"},
+    "resumed": {
+        "id": "Selamat datang kembali! Kita lanjutkan ya.",
+        "en": "Welcome back! Let's continue.",
     },
     "language": {
         "id": "Baik, kita lanjut dalam Bahasa Indonesia.",
@@ -81,10 +139,6 @@ DEFAULT_TEXTS: Final[dict[str, dict[str, str]]] = {
     },
     "welcome_back": {"id": "Selamat datang kembali!", "en": "Welcome back!"},
     "unknown": {"id": "tidak diketahui", "en": "unknown"},
-    "closing": {
-        "id": "Terima kasih, {name}! Tim kami akan segera menghubungi Anda.",
-        "en": "Thank you, {name}! Our team will be in touch soon.",
-    },
     "yes": {"id": "Ya", "en": "Yes"},
     "no": {"id": "Tidak", "en": "No"},
 }

@@ -193,6 +193,8 @@ class OutboxWorker:
                 await self._route(item)
             elif item.kind == "handoff.deliver":
                 await self._notify(item)
+            elif item.kind in ("handoff.update", "handoff.withdraw"):
+                await self._tell(item)
             elif item.kind == "reply":
                 await self._message(item, self._senders)
             elif item.kind == "note":
@@ -265,6 +267,45 @@ class OutboxWorker:
 
         await self._run(done)
         logger.info("handoff %s delivered to %s", handoff.id, item.channel)
+
+    async def _tell(self, item: outbox_store.OutboxItem) -> None:
+        """What the prospect said after the handoff, to every SDR chat its notice reached:
+        the notice edited (Telegram) or one follow-up (WhatsApp); or that they opted out.
+        A notice not sent yet needs nothing: it will carry the newest summary."""
+        lead_id = str(item.payload.get("lead_id", ""))
+        handoff = await self._run(lambda conn: handoff_store.get_handoff_for_lead(conn, lead_id))
+        withdraw = item.kind == "handoff.withdraw"
+        delivery = dict(handoff.delivery or {}) if handoff is not None else {}
+        if handoff is not None and not withdraw and handoff.status != "open":
+            delivery = {}  # decided already: its message shows the decision now
+        told: dict[str, dict[str, Any]] = {}
+        for key, state in delivery.items():
+            channel, _, target = key.partition(":")
+            notifier = self._notifiers.get(channel)
+            if notifier is None or not isinstance(state, dict) or state.get("status") != "sent":
+                continue
+            if handoff is None:
+                continue
+            if withdraw:
+                await notifier.withdraw(target, handoff.summary)
+                told[key] = {**state, "withdrawn_at": self._clock().isoformat()}
+            elif not state.get("followed_up"):
+                edited = await notifier.update(
+                    target, state.get("message_id"), handoff.id, handoff.summary
+                )
+                # a platform that cannot edit gets one follow-up, never a stream of them
+                told[key] = {**state, "followed_up": not edited}
+        now = self._clock()
+
+        async def done(conn: AsyncConnection) -> None:
+            await outbox_store.mark_sent(conn, item.id, None, now)
+            if handoff is not None and told:
+                current = await handoff_store.get_handoff(conn, handoff.id)
+                merged = dict(current.delivery or {}) if current else {}
+                merged.update(told)
+                await handoff_store.set_delivery(conn, handoff.id, merged)
+
+        await self._run(done)
 
     async def _message(self, item: outbox_store.OutboxItem, senders: Mapping[str, Sender]) -> None:
         """A reply to a prospect (its messages row is marked sent too) or a note to an SDR."""

@@ -11,12 +11,24 @@ _BANT = ("budget", "authority", "need", "timeline")
 _FIT = ("company_size", "authority")
 
 
+# why the lead reached an SDR, as the notice's headline
+REASONS = {
+    "sql": "🔥 New qualified lead",
+    "human": "🙋 Asked to talk to a person",
+    "demo": "🎬 Asked for a demo",
+}
+
+
 def next_step(state: ConversationState, score: Score) -> str:
     """What the SDR should do first, from what the prospect told us."""
     budget = state.slots.get("budget")
     authority = state.slots.get("authority")
     status = budget.value.get("status") if budget and isinstance(budget.value, dict) else None
     role = authority.value.get("role") if authority and isinstance(authority.value, dict) else None
+    if state.status == "opted_out":
+        return "Do not contact: they opted out."
+    if state.handoff == "human":
+        return "They asked for a person: reach them now, before anything else."
     if state.demo_requested:
         return "Book the demo they asked for; confirm a time within the SLA."
     if status == "pending_approval":
@@ -91,8 +103,14 @@ def build_summary(
         key=lambda moment: moment[0],
     )[-10:]
     history = [{"at": at.isoformat(), "event": event} for at, event in moments]
+    referral = state.slots.get("referral")
     return {
         "lead_id": lead_id,
+        "reason": state.handoff or "sql",
+        "opted_out": state.status == "opted_out",
+        "referral": referral.value
+        if referral is not None and isinstance(referral.value, dict)
+        else None,
         "contact": {
             "name": text("name"),
             "company": text("company"),
@@ -124,8 +142,11 @@ def build_summary(
 def format_summary(summary: dict[str, Any]) -> str:
     """The summary as one plain-text message for an SDR's chat."""
     contact = summary["contact"]
+    headline = REASONS.get(summary.get("reason") or "sql", REASONS["sql"])
+    if summary.get("opted_out"):
+        headline = "⛔ Opted out, do not contact"
     lines = [
-        f"🔥 New qualified lead: {contact.get('name') or 'unknown'}"
+        f"{headline}: {contact.get('name') or 'unknown'}"
         f" ({contact.get('company') or 'company unknown'})",
         f"Score {summary['score']} ({summary['band'].upper()}) via {contact['channel']}",
         "",
@@ -142,6 +163,10 @@ def format_summary(summary: dict[str, Any]) -> str:
         lines.append(f"  {slot}: {item['value']}{words}")
     if summary["pains"]:
         lines.append("Pain: " + "; ".join(summary["pains"]))
+    referral = summary.get("referral")
+    if referral:
+        found = [referral.get(k) for k in ("words", "phone", "email") if referral.get(k)]
+        lines.append("Speaks for someone else: " + "; ".join(found))
     lines.append("Why: " + "; ".join(summary["reasons"][:6]))
     lines.append(f"Next step: {summary['next_step']}")
     lines.append(f"Transcript: {summary['transcript_url']}")

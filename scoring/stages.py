@@ -17,6 +17,7 @@ class Stage(StrEnum):
     LOST = "lost"
     NURTURE = "nurture"
     OPTED_OUT = "opted_out"
+    NOT_QUALIFIED = "not_qualified"  # no fit: not interested, bought elsewhere, not a buyer
 
 
 # Stages the qualification rules may still move forward; later ones belong to sales.
@@ -57,6 +58,7 @@ class Qualification:
     months_to_start: float | None = None
     demo_requested: bool = False
     opted_out: bool = False
+    not_qualified: bool = False  # the conversation ended with no fit
 
 
 def unmet_sql_criteria(facts: Qualification, rules: StageRules) -> list[str]:
@@ -87,6 +89,8 @@ def qualifies_for(facts: Qualification, rules: StageRules) -> Stage:
     """The highest qualification stage these facts earn on their own."""
     if facts.opted_out:
         return Stage.OPTED_OUT
+    if facts.not_qualified:
+        return Stage.NOT_QUALIFIED
     if not unmet_sql_criteria(facts, rules):
         return Stage.SQL
     fast = rules.sql.demo_fast_track_score
@@ -103,6 +107,9 @@ def next_stage(current: Stage, facts: Qualification, rules: StageRules) -> Stage
     earned = qualifies_for(facts, rules)
     if earned is Stage.OPTED_OUT:
         return None if current is Stage.OPTED_OUT else Stage.OPTED_OUT
+    if earned is Stage.NOT_QUALIFIED:
+        # a lead sales already has keeps its stage; the handoff's notice says what changed
+        return Stage.NOT_QUALIFIED if current in (Stage.LEAD, Stage.NURTURE, Stage.MQL) else None
     if current not in _RANK or earned not in _RANK:
         return None
     return earned if _RANK[earned] > _RANK[current] else None

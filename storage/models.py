@@ -83,7 +83,7 @@ def _in(column: str, values: tuple[str, ...]) -> str:
 
 
 MESSAGE_STATUSES: Final = ("received", "pending", "sent", "delivered", "read", "failed")
-HANDOFF_STATUSES: Final = ("open", "accepted", "rejected", "won", "lost")
+HANDOFF_STATUSES: Final = ("open", "accepted", "rejected", "won", "lost", "withdrawn")
 OUTBOX_STATUSES: Final = ("pending", "sending", "sent", "failed", "dead")
 FLOW_STATUSES: Final = ("draft", "published", "archived")
 

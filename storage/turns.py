@@ -89,6 +89,7 @@ class HandoffRefresh:
     lead_id: str
     summary: dict[str, Any]
     release_at: datetime | None = None
+    withdrawn: bool = False  # the prospect opted out: the handoff is withdrawn
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +183,7 @@ class _Statements:
     outbox: str
     refresh: str
     release: str
+    withdraw: str
 
 
 def _literal(value: str) -> ColumnElement[str]:
@@ -271,6 +273,16 @@ def _compile(dialect: Dialect) -> _Statements:
             )
             .values(summary=bindparam("b_summary")),
             ("b_summary", "b_lead"),
+        ),
+        withdraw=compile_sql(
+            dialect,
+            update(handoffs)
+            .where(
+                handoffs.c.lead_id == bindparam("b_lead"),
+                _one_of(handoffs.c.status, ("open", "accepted")),
+            )
+            .values(status=_literal("withdrawn")),
+            ("b_lead",),
         ),
         release=compile_sql(
             dialect,
@@ -483,4 +495,5 @@ def plan_turns(dialect: Dialect, turns: Sequence[TurnWrite]) -> Plan[set[int]]:
             statements.release,
             [(when(r.release_at), r.lead_id) for r in refreshes if r.release_at],
         )
+        yield Many(statements.withdraw, [(r.lead_id,) for r in refreshes if r.withdrawn])
     return duplicates

@@ -37,8 +37,11 @@ def make_inbound(
 class Conversation:
     """Drives the pure engine turn by turn, a minute apart, like a prospect would."""
 
-    def __init__(self, flow: Flow, start: datetime, **first: str) -> None:
+    def __init__(
+        self, flow: Flow, start: datetime, *, channel: Channel = Channel.WEB, **first: str
+    ) -> None:
         self.flow = flow
+        self.channel = channel
         self.now = start
         self.state: ConversationState = new_state(flow)
         self.first = first
@@ -54,6 +57,7 @@ class Conversation:
                 text,
                 at=self.now,
                 choice=choice,
+                channel=self.channel,
                 language_hint=fields.get("language_hint"),
                 unsupported=fields.get("unsupported"),
                 profile_name=fields.get("profile_name"),
@@ -64,6 +68,11 @@ class Conversation:
         self.state = result.state
         self.results.append(result)
         return result
+
+    @property
+    def all_texts(self) -> list[str]:
+        """Every text the bot sent in this conversation."""
+        return [reply.text for result in self.results for reply in result.replies]
 
     @property
     def texts(self) -> list[str]:

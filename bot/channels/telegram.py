@@ -364,6 +364,10 @@ class TelegramSender:
             params["reply_markup"] = markup
         await self._edit("editMessageText", params)
 
+    async def edit_notice(self, target: str, message_id: str, message: OutboundMessage) -> None:
+        """A handoff notice rewritten in place (its summary grew), buttons kept."""
+        await self.edit_text(int(target), int(message_id), message.text, message.choices)
+
     async def remove_keyboard(self, chat_id: int, message_id: int) -> None:
         await self._edit("editMessageReplyMarkup", {"chat_id": chat_id, "message_id": message_id})
 

@@ -340,7 +340,7 @@ def setup_telegram(app: web.Application, config: TelegramConfig) -> Lifecycle:
         channel.attach(sender)
         app[SENDERS][CHANNEL] = channel.guarded
         app[NOTE_SENDERS][CHANNEL] = sender
-        app[NOTIFIERS][CHANNEL] = ChannelNotifier(sender)
+        app[NOTIFIERS][CHANNEL] = ChannelNotifier(sender, edit=sender.edit_notice)
         stop = asyncio.Event()
         poller: asyncio.Task[None] | None = None
         if config.mode == "polling":

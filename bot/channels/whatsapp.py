@@ -260,7 +260,10 @@ def _at(timestamp: int | None) -> datetime:
     earliest time, which the pipeline's `believable` replaces by the arrival time."""
     if timestamp is None:
         return datetime.min.replace(tzinfo=UTC)
-    return datetime.fromtimestamp(timestamp, tz=UTC)
+    try:
+        return datetime.fromtimestamp(timestamp, tz=UTC)
+    except (ValueError, OverflowError, OSError):  # past year 9999, or before 1970 on some OSes
+        return datetime.min.replace(tzinfo=UTC)
 
 
 def _contact_for(

@@ -21,7 +21,8 @@ from bot.errors import ChannelError
 from bot.pipeline import Pipeline
 from bot.sdr_directory import SdrDirectory
 from dialogs import OutboundMessage
-from handoff.notifiers import decision_choice, parse_decision
+from handoff.notifiers import decision_choice, parse_decision, withdrawn_message
+from handoff.summary import format_summary
 from storage.database import Database
 
 logger = logging.getLogger(__name__)
@@ -72,6 +73,17 @@ class WhatsAppSdrNotifier:
             if replacement is e:
                 raise
             raise replacement from e
+
+    async def update(
+        self, target: str, message_id: str | None, handoff_id: str, summary: dict[str, Any]
+    ) -> bool:
+        """WhatsApp cannot edit a template: the whole summary once more, as a follow-up."""
+        del message_id
+        await self._sender.send(target, OutboundMessage(format_summary(summary)))
+        return False
+
+    async def withdraw(self, target: str, summary: dict[str, Any]) -> None:
+        await self._sender.send(target, withdrawn_message(summary))
 
 
 class SdrDesk:

@@ -91,6 +91,11 @@ _NOT_AN_ANSWER: Final = frozenset(
 )
 
 
+_NOT_A_NEED: Final = frozenset(
+    {Intent.PRICE, Intent.DEMO, Intent.BOT_QUESTION, Intent.HUMAN, Intent.STOP, Intent.HELP}
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Extraction:
     """Everything one message said; None/empty where it said nothing."""
@@ -153,7 +158,8 @@ def extract_all(
         and grammar_budget.min is None
     ):
         grammar_budget = None  # "kalau < 5 juta saya bisa approve sendiri" is a limit
-    says_something = len(norm.split()) >= combine.SAYS_SOMETHING
+    words = len(norm.split())
+    says_something = words >= combine.SAYS_SOMETHING
     if expecting in ("name", "company") and not mentions(norm, "timeline"):
         grammar_timeline = None  # "Lim Mei Ling" names a person, not May
     else:
@@ -166,6 +172,7 @@ def extract_all(
             read["budget_status"],
             asked=expecting == "money",
             about=says_something and mentions(norm, "budget"),
+            words=words,
         ),
         authority=combine.authority(
             grammar_authority,
@@ -173,19 +180,22 @@ def extract_all(
             read["process"],
             asked=expecting == "role",
             about=says_something,
+            words=words,
         ),
         need=combine.need(
             need_in(norm, expecting=expecting == "need"),
             read["need"],
             asked=expecting == "need",
-            # asking our price or a demo tells no need of theirs unless they say one
-            about=says_something and not intents & {Intent.PRICE, Intent.DEMO},
+            # asking our price, a demo or whether we are a bot tells no need of theirs
+            about=says_something and not intents & _NOT_A_NEED,
+            words=words,
         ),
         timeline=combine.timeline(
             grammar_timeline,
             read["timeline_status"],
             asked=expecting == "timeline",
             about=says_something and mentions(norm, "timeline"),
+            words=words,
         ),
         email=extract_email(text),
         phone=extract_phone(text),
@@ -202,6 +212,7 @@ def extract_all(
 _GRAMMAR_ALONE: Final = frozenset(
     {
         Intent.STOP,
+        Intent.NOT_INTERESTED,
         Intent.ERASE,
         Intent.RESTART,
         Intent.HELP,
@@ -212,10 +223,33 @@ _GRAMMAR_ALONE: Final = frozenset(
 GRAMMAR_SECONDED: Final = 0.25
 
 
+# Intents that set something in motion (a handoff now, asking for someone else's contact)
+# need this much from the classifier when the grammar does not read them too: "3 orang sama
+# saya" is no wish to talk to a person.
+ACTING_SURE: Final[dict[Intent, float]] = {
+    Intent.HUMAN: 0.8,
+    Intent.DEMO: 0.8,
+    Intent.SOMEONE_ELSE: 0.75,
+}
+
+
+# Switching language only on words that ask for it: "PT Swift Cargo Indonesia" asks nothing.
+_GRAMMAR_ONLY: Final = frozenset({Intent.LANGUAGE_ID, Intent.LANGUAGE_EN})
+
+
 def intents_of(norm: str, reading: Reading) -> frozenset[Intent]:
     """The classifier's intents, and those the grammar reads where it is precise."""
-    found = {Intent(label) for label in reading.labels}
-    for intent in intents_in(norm):
+    grammar = intents_in(norm)
+    found = {
+        Intent(label)
+        for label in reading.labels
+        if Intent(label) in grammar
+        or (
+            Intent(label) not in _GRAMMAR_ONLY
+            and reading.probabilities.get(label, 0) >= ACTING_SURE.get(Intent(label), 0)
+        )
+    }
+    for intent in grammar:
         if (
             intent in _GRAMMAR_ALONE
             or reading.probabilities.get(str(intent), 0) >= GRAMMAR_SECONDED

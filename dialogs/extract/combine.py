@@ -54,23 +54,37 @@ _TITLE_ROLES: Final[dict[str, Role]] = {
 }
 
 
-def accepted(reading: Reading, *, asked: bool, about: bool = True) -> str | None:
+# Labels that close a door ("no need", "not a buyer"): not read from a reply to another
+# question unless it says so at length ("ga ada kak" answers the size question, not the need)
+_CLOSING_LABELS: Final = frozenset({"none", "not_a_buyer", "no_budget", "no_plan"})
+CLOSING_WORDS: Final = 6
+
+
+def accepted(
+    reading: Reading, *, asked: bool, about: bool = True, words: int = SAYS_SOMETHING
+) -> str | None:
     """The classifier's label if it may be taken here, else None. `about`: the reply is about
     this slot at all (long enough, or naming its topic), which a slot not asked needs."""
     if reading.label is None:
         return None
-    if asked or (about and reading.confidence >= OFF_TOPIC):
+    if asked:
+        return reading.label
+    if reading.label in _CLOSING_LABELS and words < CLOSING_WORDS:
+        return None
+    if about and reading.confidence >= OFF_TOPIC:
         return reading.label
     return None
 
 
-def budget(grammar: Budget | None, reading: Reading, *, asked: bool, about: bool) -> Budget | None:
+def budget(
+    grammar: Budget | None, reading: Reading, *, asked: bool, about: bool, words: int = 0
+) -> Budget | None:
     """An amount the grammar read; else the status the classifier (or the grammar) read."""
     if grammar is not None and (grammar.min is not None or grammar.max is not None):
         return grammar.model_copy(update={"confidence": GRAMMAR_SURE})
     if grammar is not None and grammar.ambiguous:
         return grammar.model_copy(update={"confidence": 0.5})
-    label = accepted(reading, asked=asked, about=about)
+    label = accepted(reading, asked=asked, about=about, words=words)
     if label is not None:
         status = cast(BudgetStatus, label)  # the model's labels are the Literal's
         return Budget(status=status, confidence=round(reading.confidence, 3))
@@ -80,13 +94,13 @@ def budget(grammar: Budget | None, reading: Reading, *, asked: bool, about: bool
 
 
 def timeline(
-    grammar: Timeline | None, reading: Reading, *, asked: bool, about: bool
+    grammar: Timeline | None, reading: Reading, *, asked: bool, about: bool, words: int = 0
 ) -> Timeline | None:
     """A date or window the grammar read; else the status the classifier read."""
     if grammar is not None and grammar.start is not None:
         sure = GRAMMAR_SURE if grammar.bucket != "needs_clarification" else GRAMMAR_STATUS
         return grammar.model_copy(update={"confidence": sure})
-    label = accepted(reading, asked=asked, about=about)
+    label = accepted(reading, asked=asked, about=about, words=words)
     if label is not None:
         bucket = cast(TimelineBucket, label)
         return Timeline(bucket=bucket, confidence=round(reading.confidence, 3))
@@ -96,10 +110,16 @@ def timeline(
 
 
 def authority(
-    grammar: Authority | None, role: Reading, process: Reading, *, asked: bool, about: bool
+    grammar: Authority | None,
+    role: Reading,
+    process: Reading,
+    *,
+    asked: bool,
+    about: bool,
+    words: int = 0,
 ) -> Authority | None:
     """The classifier's role and process, with the title and approver the grammar read."""
-    label = accepted(role, asked=asked, about=about)
+    label = accepted(role, asked=asked, about=about, words=words)
     how = accepted(process, asked=asked, about=about)
     decided = cast(DecisionProcess | None, how)
     if label is None:
@@ -128,9 +148,11 @@ def authority(
     )
 
 
-def need(grammar: Need | None, reading: Reading, *, asked: bool, about: bool) -> Need | None:
+def need(
+    grammar: Need | None, reading: Reading, *, asked: bool, about: bool, words: int = 0
+) -> Need | None:
     """The classifier's need level, with the use case, pain and quantities the grammar read."""
-    label = accepted(reading, asked=asked, about=about)
+    label = accepted(reading, asked=asked, about=about, words=words)
     if label is None:
         return None
     level = cast(NeedLevel, label)

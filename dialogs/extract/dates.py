@@ -158,6 +158,11 @@ def _holidays(year: int) -> dict[date, str]:
     return dict(calendar.items())
 
 
+def is_day_off(day: date) -> bool:
+    """A public holiday or collective leave day in Indonesia."""
+    return day in _holidays(day.year)
+
+
 def _feast(event: str, year: int) -> date | None:
     name = _HOLIDAY_NAMES[event]
     days = [day for day, label in _holidays(year).items() if label.startswith(name)]

@@ -61,7 +61,23 @@ _PATTERNS: Final[dict[Intent, Gated]] = {
         r"\bnanti (?:saya|aku|gue|gw|kami) (?:yang )?(?:hubungi|kontak|chat|kabari)\w* "
         r"(?:sendiri|duluan)\b|"
         r"\bmohon (?:untuk )?(?:tidak|jangan) (?:di)?(?:hubungi|menghubungi)\b|"
+        r"\b(?:tidak|jangan) (?:usah |perlu )?(?:di)?(?:hubungi|kontak|telepon|telpon|chat|wa)\w* "
+        r"(?:saya |kami |aku )?(?:lagi|kembali)\b|"
+        r"\b(?:don'?t|do not|never|stop) (?:ever )?(?:contact|call|message|text|email|bother)\w* "
+        r"(?:me|us)\b(?![^.!?]*\b(?:instead|but|tapi|email|e-mail|wa|whatsapp|text|chat)\b)|"
+        r"\bno (?:more )?(?:messages|calls|contact)\b|\btake me off\b|"
         r"\bstop (?:ya|aja|saja|please|pls)\b"
+    ),
+    # not interested, bought elsewhere, a wrong number: explicit phrases only (it closes the
+    # conversation); "udah ada sistem tapi ribet" is a buyer, so no contrast may follow
+    Intent.NOT_INTERESTED: gated(
+        r"(?:\b(?:tidak|kurang|belum) (?:tertarik|minat|berminat)\b|\bnot interested\b|"
+        r"\bno interest\b|\bnot for (?:us|me)\b|\b(?:i|we) (?:don'?t|do not) need (?:it|this|"
+        r"a crm|one|your)\b|\b(?:sudah|udah) (?:ada|pakai|pake|punya|langganan|beli|pilih)"
+        r"(?: \S+){0,3}? (?:sistem|aplikasi|crm|vendor|software|tools?|yang lain|lain|sendiri)\b|"
+        r"\b(?:vendor|sistem|aplikasi) (?:yang|yg) sekarang\b|\balready (?:have|use|using|"
+        r"bought|signed|went with|chose|picked)\b|\bwent with (?:another|a different|someone)\b|"
+        r"\bwrong (?:number|person|chat)\b)(?![^.!?]*\b(?:tapi|tetapi|namun|but|cuma)\b)"
     ),
     Intent.ERASE: gated(
         r"\bhapus\s+(?:semua\s+)?(?:data|nomor|nomer|akun|informasi|info)\b|"
@@ -96,6 +112,11 @@ _SHORT_WORDS: Final[dict[Intent, tuple[Gated, int]]] = {
     Intent.STOP: (gated(r"\b(?:stop|berhenti|udahan|sudahan)\b"), _SHORT),
     Intent.HELP: (gated(r"\b(?:help|bantu|halp)\b"), _SHORT),
     Intent.RESTART: (gated(r"\b(?:restart|reset)\b"), _SHORT),
+    # "salah kirim kak, maaf" is a wrong number; "sering salah kirim barang" is a pain
+    Intent.NOT_INTERESTED: (
+        gated(r"\bsalah (?:kirim|nomor|nomer|kontak|chat|sambung|pencet|klik)\b|\bkepencet\b"),
+        7,
+    ),
     Intent.LANGUAGE_EN: (gated(r"\b(?:english|inggris|eng)\b"), 2),
     Intent.LANGUAGE_ID: (gated(r"\b(?:indonesia|indonesian|indo|bahasa)\b"), 2),
 }
@@ -119,7 +140,9 @@ def intents_in(norm: str) -> frozenset[Intent]:
     found: set[Intent] = set()
     for intent, pattern in _PATTERNS.items():
         match = pattern.search(norm)
-        if match is not None and not (intent is Intent.DEMO and _negated(norm, match.start())):
+        if match is not None and not (
+            intent in (Intent.DEMO, Intent.HUMAN) and _negated(norm, match.start())
+        ):
             found.add(intent)
     words = len(_WORDS.findall(norm))
     for intent, (pattern, most) in _SHORT_WORDS.items():

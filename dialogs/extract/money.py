@@ -96,7 +96,10 @@ _SLANG_AMOUNTS: Final[dict[str, int]] = {
     "cepek": 100_000,
     "gopek": 500_000,
 }
-_SLANG_RE: Final = re.compile(r"\b(" + "|".join(_SLANG_AMOUNTS) + r")\b")
+# "gocap juta" is 50 juta: the slang number with a unit written after it
+_SLANG_RE: Final = re.compile(
+    r"\b(" + "|".join(_SLANG_AMOUNTS) + r")\b(?:\s?(juta|jt|rb|ribu|m|miliar|milyar)\b)?"
+)
 
 _COUNT_NOUN: Final = re.compile(
     r"\s*(?:orang|users?|pengguna|akun|seats?|lisensi|licen[cs]es?|karyawan|pegawai|employees?|"
@@ -303,7 +306,13 @@ def _amounts(text: str) -> list[_Amount]:
         )
     for m in _SLANG_RE.finditer(text):
         value = Decimal(_SLANG_AMOUNTS[m.group(1)])
-        found.append(_Amount(m.start(), m.end(), value, 1, "IDR", False, "", False))
+        unit = m.group(2)
+        if unit:  # the slang names the number in thousands: gocap = 50
+            found.append(
+                _Amount(m.start(), m.end(), value / 1000, _UNITS[unit], "IDR", False, unit, False)
+            )
+        else:
+            found.append(_Amount(m.start(), m.end(), value, 1, "IDR", False, "", False))
     found.sort(key=lambda a: a.start)
     return found
 

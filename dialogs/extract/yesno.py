@@ -18,13 +18,19 @@ _YES_FIRST: Final = re.compile(
     r"^(?:ya+|iya+|iyes|iyap|yup|yap|yes+|yess|yeah|yea|yep|y|boleh|ok+|oke+|okey|okay|okee|"
     r"siap|gas+|sure|betul|benar|bener|setuju|mau|tentu|pasti|sip+|baik|lanjut|bisa|"
     r"absolutely|of course|correct|right|definitely|yoi|hayuk|ayo|yuk|monggo|silakan|"
-    r"silahkan|please|sudah|pernah|👍|✅|👌|🙏|💯)(?!\w)"
+    r"silahkan|please|sudah|pernah|yaudah|udah|gpp|go ahead|fine|sounds good|👍|✅|👌|🙏|💯)"
+    r"(?!\w)"
+)
+# A greeting or a filler word before the answer: "waalaikumsalam, boleh", "oh oke".
+_LEAD_IN: Final = re.compile(
+    r"^(?:w[a']?alaikum ?(?:salam|sallam)|assalamu\S*(?: \S+)?|halo+|hai+|hi+|hello|"
+    r"(?:selamat )?(?:pagi|siang|sore|malam)|eh|oh|hmm+|well|nah|wah)[\s,.!]+"
 )
 
 
 def yesno_in(norm: str) -> bool | None:
     """Yes/no from already-normalised text."""
-    text = norm.strip(" .,!~-")
+    text = _LEAD_IN.sub("", norm.strip(" .,!~-"))
     if not text:
         return None
     if _YES_DESPITE_NO.match(text):

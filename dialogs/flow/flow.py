@@ -7,7 +7,8 @@ from pathlib import Path
 
 from dialogs.extract import ChoiceCandidate
 from dialogs.flow.loader import load_document, parse_flow
-from dialogs.flow.schema import FlowDocument, Question
+from dialogs.flow.schema import WEEKDAYS, FlowDocument, Question
+from dialogs.hours import WorkingHours
 from dialogs.texts import render_text
 from scoring import (
     DEFAULT_ENGAGEMENT_POINTS,
@@ -35,6 +36,7 @@ class Flow:
     policy: ScorePolicy
     stage_rules: StageRules
     engagement_points: Mapping[Engagement, int]
+    hours: WorkingHours
 
     @property
     def id(self) -> str:
@@ -101,6 +103,12 @@ class Flow:
                 ),
             ),
             engagement_points=engagement,
+            hours=WorkingHours(
+                days=frozenset(WEEKDAYS.index(day) for day in document.working_hours.days),
+                start=document.working_hours.start,
+                end=document.working_hours.end,
+                holidays=document.working_hours.holidays,
+            ),
         )
 
 

@@ -1,9 +1,11 @@
 """Flow schema: the pydantic models an admin-edited flow YAML must satisfy."""
 
+from datetime import time
 from typing import Annotated, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from dialogs.texts import DEFAULT_TEXTS
 from scoring import Attribute
 
 LANGUAGES: tuple[str, ...] = ("id", "en")
@@ -180,6 +182,25 @@ class StagesConfig(_Model):
     sql: SqlConfig = SqlConfig()
 
 
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: Final[tuple[Weekday, ...]] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class WorkingHoursConfig(_Model):
+    """When the sales team answers (Jakarta time): what the prospect is told and the SLA."""
+
+    days: Annotated[tuple[Weekday, ...], Field(min_length=1)] = WEEKDAYS[:5]
+    start: time = time(9)
+    end: time = time(17)
+    holidays: bool = True  # Indonesian public holidays and collective leave are days off
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "WorkingHoursConfig":
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        return self
+
+
 class FlowDocument(_Model):
     """The whole flow document as written in YAML."""
 
@@ -192,3 +213,15 @@ class FlowDocument(_Model):
     scoring: ScoringConfig = ScoringConfig()
     stages: StagesConfig = StagesConfig()
     sla_minutes: Annotated[int, Field(ge=1)] = 60
+    working_hours: WorkingHoursConfig = WorkingHoursConfig()
+    # where a prospect who is not ready yet can read more (closings for MQL and not qualified)
+    resources_url: Annotated[str, Field(pattern=r"^https?://\S+$")] | None = None
+
+    @field_validator("texts")
+    @classmethod
+    def _known_texts(cls, value: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        unknown = sorted(set(value) - set(DEFAULT_TEXTS))
+        if unknown:
+            known = ", ".join(sorted(DEFAULT_TEXTS))
+            raise ValueError(f"unknown text keys: {', '.join(unknown)}; known: {known}")
+        return value

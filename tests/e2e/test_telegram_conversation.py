@@ -47,7 +47,6 @@ CONVERSATION = (
     "butuh banget, tim sales kewalahan follow up leads",
     "sekitar 100jt",
     "bulan depan",
-    "cb:phone",
     "0812-3456-7890",
 )
 MakeClient = Callable[[web.Application], Awaitable[AppClient]]
@@ -190,7 +189,9 @@ async def test_indonesian_conversation_with_buttons_and_text_reaches_sql(rig: Ri
     assert lead is not None
     assert (lead.stage, lead.language, lead.phone) == ("sql", "id", "+6281234567890")
     texts = rig.fake.texts_to(PROSPECT)
-    assert texts[-1].startswith("Terima kasih, Budi!")
+    assert any(t.startswith("Terima kasih, Budi! Tim sales kami akan menghubungi") for t in texts)
+    assert texts[-2].startswith("Sambil menunggu, boleh nomor WhatsApp atau email")
+    assert texts[-1] == "Terima kasih, sudah saya teruskan ke tim sales kami."
     assert "Berapa jumlah karyawan di perusahaan Anda?" in texts
 
 

@@ -6,7 +6,7 @@ from bot.app import DB
 from storage import handoffs, leads, messages
 from tests.e2e.conftest import AppClient, chat
 
-INDONESIAN = [
+INDONESIAN: list[tuple[str, str | None]] = [
     ("Halo kak", None),
     ("", "yes"),
     ("Budi Santoso", None),
@@ -16,10 +16,9 @@ INDONESIAN = [
     ("butuh banget, tim sales kewalahan follow up leads", None),
     ("sekitar 100jt", None),
     ("bulan depan", None),
-    ("", "phone"),
     ("0812-3456-7890", None),
 ]
-ENGLISH = [
+ENGLISH: list[tuple[str, str | None]] = [
     ("Hi, I'd like some info please", None),
     ("yes", None),
     ("Sarah Lee", None),
@@ -29,7 +28,6 @@ ENGLISH = [
     ("We urgently need to automate follow-ups", None),
     ("around 50 million rupiah", None),
     ("next month", None),
-    ("", "email"),
     ("sarah@acme-logistics.com", None),
 ]
 
@@ -58,7 +56,13 @@ async def test_indonesian_conversation_reaches_sql_with_one_handoff(client: AppC
     answers = await converse(client, "budi", INDONESIAN)
 
     assert [a["stage"] for a in answers][-1] == "sql"
-    assert answers[-1]["replies"][-1]["text"].startswith("Terima kasih, Budi Santoso!")
+    # the answer that made it SQL: who will call and when, then only the optional contact
+    promised = [r["text"] for r in answers[-2]["replies"]]
+    assert promised[-2].startswith("Terima kasih, Budi Santoso! Tim sales kami akan menghubungi")
+    assert promised[-1].startswith("Sambil menunggu, boleh nomor WhatsApp")
+    assert answers[-1]["replies"][-1]["text"] == (
+        "Terima kasih, sudah saya teruskan ke tim sales kami."
+    )
     async with client.app[DB].connection() as conn:
         lead = await leads.find_lead(conn, "web", "budi")
         assert lead is not None
@@ -85,7 +89,10 @@ async def test_english_conversation_reaches_sql(client: AppClient) -> None:
     answers = await converse(client, "sarah", ENGLISH)
 
     assert answers[-1]["stage"] == "sql"
-    assert answers[-1]["replies"][-1]["text"].startswith("Thank you, Sarah Lee!")
+    texts = [r["text"] for a in answers for r in a["replies"]]
+    promise = [t for t in texts if "will contact you" in t]
+    assert promise == [promise[0]]  # said once, when the lead qualified
+    assert promise[0].startswith("Thank you, Sarah Lee! Someone from our sales team")
     async with client.app[DB].connection() as conn:
         lead = await leads.find_lead(conn, "web", "sarah")
         assert lead is not None

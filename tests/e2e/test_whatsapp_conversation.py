@@ -177,7 +177,8 @@ def last_body(meta: Meta, to: str) -> Json:
 
 
 async def converse_to_sql(meta: Meta, who: str = BUDI) -> None:
-    """The Indonesian script: reply buttons, a list (5 sizes), free text, then the end."""
+    """The Indonesian script: reply buttons, a list (5 sizes), free text; SQL at the end
+    (on WhatsApp the number is known: nothing more is asked)."""
     await meta.text(who, "Halo kak, mau tanya soal chatbot")
     await meta.press(who, "yes", "Ya")
     await meta.text(who, "PT Maju Jaya")
@@ -186,7 +187,6 @@ async def converse_to_sql(meta: Meta, who: str = BUDI) -> None:
     await meta.text(who, "butuh banget, tim sales kewalahan follow up leads")
     await meta.text(who, "sekitar 100jt")
     await meta.text(who, "bulan depan")
-    await meta.press(who, "phone", "Telepon / WhatsApp")
 
 
 async def test_indonesian_conversation_reaches_sql_and_the_sdr_gets_one_template(
@@ -206,7 +206,8 @@ async def test_indonesian_conversation_reaches_sql_and_the_sdr_gets_one_template
         "+6281234567890",
     )
     assert {"button", "list"} <= set(kinds)
-    assert "Budi Santoso" in bodies[-1]["text"]["body"]  # the closing text
+    closing = bodies[-1]["text"]["body"]
+    assert closing.startswith("Terima kasih, Budi Santoso! Tim sales kami akan menghubungi Anda")
     [template] = meta.templates_to(SDR)
     assert template["template"]["name"] == "qualibot_handoff"
     assert template["template"]["language"]["code"] == "id"
@@ -300,5 +301,28 @@ async def test_username_only_user_is_keyed_on_the_bsuid_and_answered_by_recipien
     lead = await meta.lead(BSUID)
     [greeting] = meta.graph.sent_to(BSUID)
     assert status == 200
-    assert (lead.channel_user_id, lead.name, lead.phone) == (BSUID, "Sheena", None)
+    assert (lead.channel_user_id, lead.name, lead.phone) == (BSUID, None, None)
     assert (greeting["recipient"], greeting.get("to")) == (BSUID, None)
+    # the profile name is kept once they agree to chat (nothing is kept before)
+    await meta.post(
+        username_only_webhook(
+            BSUID, text_message("", "boleh", timestamp=meta.now_ts()), name="Sheena"
+        )
+    )
+    assert (await meta.lead(BSUID)).name == "Sheena"
+
+
+async def test_details_after_the_handoff_reach_the_sdr_as_one_follow_up(meta: Meta) -> None:
+    await converse_to_sql(meta)
+    await meta.run_outbox_until(lambda: bool(meta.templates_to(SDR)))
+
+    await meta.text(BUDI, "oh iya, email saya budi@majujaya.co.id")
+    await meta.run_outbox_until(lambda: len(meta.graph.sent_to(SDR)) == 2)
+    await meta.text(BUDI, "kami juga punya 3 cabang")
+    for _ in range(3):  # later passes of the worker: still no second follow-up
+        await meta.run_outbox_until(lambda: True)
+
+    template, follow_up = meta.graph.sent_to(SDR)  # a template cannot be edited: one more
+    assert template["type"] == "template"
+    assert "email: budi@majujaya.co.id" in body_text(follow_up)
+    assert (await meta.handoff(BUDI)).delivery is not None

@@ -157,7 +157,7 @@ async def test_batched_webhook_processes_every_message_of_every_entry(meta: Meta
     await meta.post(webhook(*values, entries=2))
 
     assert [len(meta.graph.sent_to(p)) for p in people] == [1, 1, 1, 1]
-    assert [(await meta.lead(p)).name for p in people] == ["P0", "P1", "P2", "P3"]
+    assert [(await meta.lead(p)).channel_user_id for p in people] == people
 
 
 # --- statuses ----------------------------------------------------------------------------

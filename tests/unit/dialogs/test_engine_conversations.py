@@ -37,8 +37,11 @@ def test_indonesian_conversation_straight_through_reaches_sql(flow: Flow, now: d
     result = c.say("bulan depan")
 
     assert result.stage_change is Stage.SQL
-    assert "Tim sales kami akan menghubungi Anda" in " ".join(c.texts)
-    assert c.texts[-1] == "Tim kami sebaiknya menghubungi Anda lewat apa?"
+    assert result.handoff == "sql"
+    assert "Tim sales kami akan menghubungi Anda hari ini sebelum pukul" in " ".join(c.texts)
+    # qualified: no more qualifying questions, only the optional contact
+    assert c.texts[-1] == "Sambil menunggu, boleh nomor WhatsApp atau email Anda? (boleh dilewati)"
+    assert c.choices == ["skip"]
     assert c.slot("name") == "Budi Santoso"
     assert c.slot("company") == "PT Maju Jaya"
     assert result.score.value >= 80
@@ -57,15 +60,15 @@ def test_english_conversation_straight_through_ends_with_closing(
     c.say("We need to automate follow-ups, our reps forget leads")
     c.say("around 50 million rupiah per month")
     c.say("next month")
-    c.say(choice="email")
+    assert c.texts[-1] == "While you wait, may I have your WhatsApp number or email? (optional)"
 
     c.say("sarah@acme-logistics.com")
 
-    assert (
-        c.texts[-1]
-        == "Thank you, Sarah Lee! We have everything we need. Our team will be in touch soon."
-    )
+    assert c.texts == ["Thank you, I've passed it on to our sales team."]
     assert c.state.status == "completed"
+    email = c.slot("email")
+    assert isinstance(email, dict)
+    assert email["address"] == "sarah@acme-logistics.com"
     assert c.slot("company_size") == "s51_200"
     assert c.state.stage is Stage.SQL
 
@@ -76,14 +79,16 @@ def test_one_message_fills_several_slots_and_skips_their_questions(
     c = Conversation(flow, now)
     through_role(c)
 
-    c.say("saya head of procurement, budget sekitar 50jt, mau jalan Q3")
+    c.say("saya owner, budget sekitar 50jt, mau jalan Q3")
 
     assert c.texts[0].startswith("Dicatat: ")
     assert "Rp 50 jt" in c.texts[0]
     assert c.state.current_question == "company_size"
     c.say(choice="s201_1000")
     c.say("butuh banget, leads dari iklan banyak yang hilang karena telat dibalas")
-    assert c.state.current_question == "contact_method"
+    # every BANT answer is in: qualified, handed off, only the contact is left to ask
+    assert c.state.handoff == "sql"
+    assert c.state.current_question == "@contact"
 
 
 def test_unusable_answers_are_reasked_then_recorded_unknown(flow: Flow, now: datetime) -> None:
@@ -95,12 +100,12 @@ def test_unusable_answers_are_reasked_then_recorded_unknown(flow: Flow, now: dat
 
     first = c.say("hmm")
     c.say("entahlah")
-    c.say("zzz")
 
     assert first.replies[0].text.startswith("Kisaran anggarannya berapa?")
+    assert [b.label for b in first.replies[0].choices][:2] == ["< Rp 5 jt", "Rp 5-25 jt"]
     assert c.state.slots["budget"].status == "unknown"
     assert c.state.current_question == "timeline"
-    assert "kita lanjut" in c.texts[0]
+    assert c.texts == ["Tidak apa-apa, kita lanjut ya.", "Kapan rencananya mulai jalan?"]
 
 
 def test_stop_mid_flow_ends_politely_and_opts_out(flow: Flow, now: datetime) -> None:
@@ -134,9 +139,9 @@ def test_help_explains_and_asks_the_same_question_again(flow: Flow, now: datetim
     c.say("help")
 
     assert c.texts[0].startswith("Saya asisten")
-    assert (
-        c.texts[-1] == "Apa jabatan Anda, dan siapa yang memutuskan pembelian solusi seperti ini?"
-    )
+    # the question again, with examples and the likely answers as buttons
+    assert c.texts[-1].startswith("Misalnya")
+    assert "clarify:role:decision_maker" in c.choices
 
 
 def test_restart_starts_over_with_empty_slots(flow: Flow, now: datetime) -> None:
@@ -149,26 +154,30 @@ def test_restart_starts_over_with_empty_slots(flow: Flow, now: datetime) -> None
     assert c.state.current_question == "consent"
 
 
-def test_demo_request_jumps_to_contact(flow: Flow, now: datetime) -> None:
+def test_demo_request_is_a_handoff_now(flow: Flow, now: datetime) -> None:
     c = Conversation(flow, now)
     through_role(c)
     c.say("saya direktur")
 
-    c.say("bisa minta demo minggu ini?")
+    result = c.say("bisa minta demo minggu ini?")
 
     assert c.state.demo_requested
-    assert c.state.current_question == "contact_method"
+    assert result.handoff == "demo"
+    assert c.texts == [
+        "Baik, permintaan demo Anda saya teruskan ke tim sales kami.",
+        "Supaya mereka bisa menghubungi Anda, boleh nomor WhatsApp atau email Anda?",
+    ]
 
 
 def test_reply_after_completion_does_not_restart_the_flow(flow: Flow, now: datetime) -> None:
     c = Conversation(flow, now)
     c.say("Halo")
     c.say(choice="no")
-    assert c.state.status == "completed"
+    assert c.state.status == "closed"
 
     c.say("oke makasih")
 
-    assert c.state.status == "completed"
+    assert c.state.status == "closed"
     assert c.choices == []
     assert c.texts
 
@@ -207,6 +216,7 @@ def test_ambiguous_amount_is_asked_back_before_it_is_scored(flow: Flow, now: dat
     c.say("1.5M")
 
     assert "budget" not in c.state.slots
+    assert c.texts == ["Maksudnya Rp 1,5 M atau Rp 1,5 jt?"]
     assert c.choices == ["pending:0", "pending:1"]
     c.say(choice="pending:1")
     budget = c.slot("budget")
@@ -258,12 +268,12 @@ def test_stage_change_is_emitted_only_once(flow: Flow, now: datetime) -> None:
     through_role(c)
     c.say("saya owner")
     c.say(choice="s51_200")
-    c.say("butuh banget")
+    c.say("butuh banget, tim sales kewalahan follow up leads")
     c.say("100jt")
     c.say("bulan depan")
 
-    c.say(choice="phone")
     c.say("0812 3456 7890")
+    c.say("oh ya satu lagi, tim kami 60 orang")
 
     changes = [r.stage_change for r in c.results if r.stage_change is not None]
     assert changes.count(Stage.SQL) == 1
