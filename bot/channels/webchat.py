@@ -6,7 +6,15 @@ from typing import Annotated, Any, Final
 
 import orjson
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from bot.errors import BadPayload
 from bot.pipeline import Outcome, Pipeline
@@ -28,9 +36,16 @@ class ChatRequest(BaseModel):
 
     session: Id
     message_id: Id
-    text: Annotated[str, Field(max_length=4000)] = ""
+    text: Annotated[str, Field(max_length=4000)] | None = None  # null: a button press alone
     choice: Annotated[str, Field(max_length=200)] | None = None
     language: Annotated[str, Field(max_length=16)] | None = None
+
+    @model_validator(mode="after")
+    def _says_something(self) -> "ChatRequest":
+        # an empty message would be stored and answered with a re-ask of the question
+        if not (self.text or "").strip() and not self.choice:
+            raise PydanticCustomError("empty", "a message needs a text or a choice")
+        return self
 
 
 def parse_request(raw: bytes) -> ChatRequest:
@@ -54,7 +69,7 @@ def to_inbound(request: ChatRequest, now: datetime) -> InboundMessage:
         channel_user_id=request.session,
         message_id=request.message_id,
         sent_at=now,
-        text=request.text,  # control characters go in the pipeline (bot.inbound)
+        text=request.text or "",  # control characters go in the pipeline (bot.inbound)
         choice_id=request.choice,
         language_hint=request.language,
     )

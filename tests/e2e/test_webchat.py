@@ -149,3 +149,16 @@ async def test_a_retry_is_answered_only_with_that_sessions_replies(any_client: A
     texts = [reply["text"] for reply in retried["replies"]]
     assert "Terima kasih! Dengan siapa saya berbicara?" not in texts
     assert texts  # her own greeting comes back
+
+
+async def test_a_button_press_may_send_null_text(client: AppClient) -> None:
+    await chat(client, "nulls", "m1", "Halo")
+
+    response = await client.post(
+        "/api/chat",
+        json={"session": "nulls", "message_id": "m2", "text": None, "choice": "yes"},
+    )
+
+    assert response.status == 200
+    body = await response.json()
+    assert body["replies"][0]["text"] == "Terima kasih! Dengan siapa saya berbicara?"
