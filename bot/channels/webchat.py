@@ -76,7 +76,8 @@ def to_inbound(request: ChatRequest, now: datetime) -> InboundMessage:
 
 
 def render(outcome: Outcome) -> dict[str, Any]:
-    """The documented answer: replies with choices, the stage and the score."""
+    """The documented answer: replies with choices, the stage, the score and the language the
+    conversation is in (the page follows it)."""
     return {
         "replies": [
             {"text": r.text, "choices": [{"id": c.id, "label": c.label} for c in r.choices]}
@@ -86,6 +87,7 @@ def render(outcome: Outcome) -> dict[str, Any]:
         "score": outcome.score,
         "band": outcome.band.value,
         "duplicate": outcome.duplicate,
+        "language": outcome.language,
     }
 
 

@@ -52,6 +52,7 @@ async def test_first_message_answers_with_greeting_and_buttons(client: AppClient
         {"id": "no", "label": "Tidak"},
     ]
     assert (body["stage"], body["score"], body["duplicate"]) == ("lead", 0, False)
+    assert body["language"] == "id"
 
 
 async def test_indonesian_conversation_reaches_sql_with_one_handoff(client: AppClient) -> None:
@@ -86,6 +87,7 @@ async def test_english_conversation_reaches_sql(client: AppClient) -> None:
 
     assert answers[-1]["stage"] == "sql"
     assert answers[-1]["replies"][-1]["text"].startswith("Thank you, Sarah Lee!")
+    assert {a["language"] for a in answers} == {"en"}
     async with client.app[DB].connection() as conn:
         lead = await leads.find_lead(conn, "web", "sarah")
         assert lead is not None
@@ -162,3 +164,14 @@ async def test_a_button_press_may_send_null_text(client: AppClient) -> None:
     assert response.status == 200
     body = await response.json()
     assert body["replies"][0]["text"] == "Terima kasih! Dengan siapa saya berbicara?"
+
+
+async def test_the_answer_says_which_language_the_conversation_switched_to(
+    client: AppClient,
+) -> None:
+    await chat(client, "switch", "m1", "Halo")
+
+    body = await chat(client, "switch", "m2", "English please")
+
+    assert body["language"] == "en"
+    assert (await chat(client, "switch", "m2", "English please"))["language"] == "en"  # a retry
