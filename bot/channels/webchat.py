@@ -1,4 +1,5 @@
-"""The web chat channel: a JSON API (`POST /api/chat`) and the browser page that uses it."""
+"""The web chat channel: a JSON API (`POST /api/chat`, `GET /api/chat/history`) and the
+browser page that uses it."""
 
 from datetime import UTC, datetime
 from importlib import resources
@@ -16,12 +17,14 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from bot.channels.webchat_history import CHANNEL, HISTORY_LIMIT, history_session, render_history
 from bot.errors import BadPayload
 from bot.pipeline import Outcome, Pipeline
 from bot.web import read_body
 from dialogs import Channel, InboundMessage
 from storage.database import Database
-from storage.messages import replies_to
+from storage.leads import find_lead
+from storage.messages import latest, replies_to
 
 # A 4000-character message, even with every character escaped (\\uXXXX\\uXXXX for an emoji),
 # is under 48 KiB of JSON.
@@ -94,7 +97,7 @@ def render(outcome: Outcome) -> dict[str, Any]:
 def webchat_routes(
     app: web.Application, pipeline_key: web.AppKey[Pipeline], db_key: web.AppKey[Database]
 ) -> None:
-    """Register the page at `/` and the API at `/api/chat`."""
+    """Register the page at `/` and the API at `/api/chat` and `/api/chat/history`."""
     page = resources.files("bot").joinpath("static/chat.html").read_bytes()
 
     async def index(_: web.Request) -> web.Response:
@@ -111,5 +114,18 @@ def webchat_routes(
             answer["replies"] = [{"text": m.text, "choices": m.choices or []} for m in stored]
         return web.Response(body=orjson.dumps(answer), content_type="application/json")
 
+    async def history(request: web.Request) -> web.Response:
+        session = history_session(request.query.get("session"))
+        async with request.app[db_key].connection() as conn:
+            lead = await find_lead(conn, CHANNEL, session)
+            stored = [] if lead is None else await latest(conn, lead.id, HISTORY_LIMIT)
+        answer = render_history(stored, None if lead is None else lead.language)
+        return web.Response(
+            body=orjson.dumps(answer),
+            content_type="application/json",
+            headers={"Cache-Control": "no-store"},  # a prospect's words stay out of caches
+        )
+
     app.router.add_get("/", index)
     app.router.add_post("/api/chat", chat)
+    app.router.add_get("/api/chat/history", history)
