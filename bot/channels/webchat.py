@@ -2,6 +2,7 @@
 browser page that uses it."""
 
 from datetime import UTC, datetime
+from html import escape
 from importlib import resources
 from typing import Annotated, Any, Final
 
@@ -18,6 +19,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from bot.channels.webchat_history import CHANNEL, HISTORY_LIMIT, history_session, render_history
+from bot.config import WebChatConfig
 from bot.errors import BadPayload
 from bot.pipeline import Outcome, Pipeline
 from bot.web import read_body
@@ -29,6 +31,7 @@ from storage.messages import latest, replies_to
 # A 4000-character message, even with every character escaped (\\uXXXX\\uXXXX for an emoji),
 # is under 48 KiB of JSON.
 MAX_BODY: Final = 64 * 1024
+COMPANY_MARK: Final = "{{company_name}}"  # where chat.html shows the company's name
 Id = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
 
@@ -94,11 +97,20 @@ def render(outcome: Outcome) -> dict[str, Any]:
     }
 
 
+def chat_page(config: WebChatConfig) -> bytes:
+    """The page with the company's name in it; the name is text, never markup."""
+    page = resources.files("bot").joinpath("static/chat.html").read_text(encoding="utf-8")
+    return page.replace(COMPANY_MARK, escape(config.company_name)).encode()
+
+
 def webchat_routes(
-    app: web.Application, pipeline_key: web.AppKey[Pipeline], db_key: web.AppKey[Database]
+    app: web.Application,
+    pipeline_key: web.AppKey[Pipeline],
+    db_key: web.AppKey[Database],
+    config: WebChatConfig,
 ) -> None:
     """Register the page at `/` and the API at `/api/chat` and `/api/chat/history`."""
-    page = resources.files("bot").joinpath("static/chat.html").read_bytes()
+    page = chat_page(config)
 
     async def index(_: web.Request) -> web.Response:
         return web.Response(body=page, content_type="text/html", charset="utf-8")
