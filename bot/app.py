@@ -180,6 +180,6 @@ def build_app(
         return web.json_response({"ok": True, "flow": f"{flow.id} v{flow.version}"})
 
     app.router.add_get("/healthz", healthz)
-    webchat_routes(app, PIPELINE, DB)
+    webchat_routes(app, PIPELINE, DB, settings.webchat)
     admin_routes(app, clock=clock)
     return app

@@ -4,7 +4,7 @@ from ipaddress import ip_network
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, StringConstraints, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -50,6 +50,15 @@ class WhatsAppConfig(BaseModel):
         return _split_ids(value)
 
 
+class WebChatConfig(BaseModel):
+    """The web chat page at `/`."""
+
+    # in the header and the <title>, HTML-escaped
+    company_name: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
+    ] = "Chat"
+
+
 class Settings(BaseSettings):
     """Everything `qualibot serve` needs; only bot/ reads settings."""
 
@@ -70,6 +79,7 @@ class Settings(BaseSettings):
     max_text_chars: int = 4000
     telegram: TelegramConfig | None = None
     whatsapp: WhatsAppConfig | None = None
+    webchat: WebChatConfig = Field(default_factory=WebChatConfig)
     # How long a message being sent stays its worker's: after a crash mid-send, any worker
     # sends it again once this has passed. Longer than a send can take (HTTP timeouts: 30 s).
     outbox_lease_seconds: float = Field(default=45.0, gt=0)

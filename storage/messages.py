@@ -70,6 +70,17 @@ async def transcript(conn: AsyncConnection, lead_id: str) -> list[StoredMessage]
     return [StoredMessage(*row) for row in result]
 
 
+async def latest(conn: AsyncConnection, lead_id: str, limit: int) -> list[StoredMessage]:
+    """A lead's last `limit` messages, in conversation order."""
+    query = (
+        select(*_COLUMNS)
+        .where(messages.c.lead_id == lead_id)
+        .order_by(messages.c.seq.desc())
+        .limit(limit)
+    )
+    return [StoredMessage(*row) for row in reversed((await conn.execute(query)).all())]
+
+
 async def record_sent(
     conn: AsyncConnection, updates: Sequence[tuple[str, str]], at: datetime
 ) -> None:

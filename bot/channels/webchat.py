@@ -1,23 +1,37 @@
-"""The web chat channel: a JSON API (`POST /api/chat`) and the browser page that uses it."""
+"""The web chat channel: a JSON API (`POST /api/chat`, `GET /api/chat/history`) and the
+browser page that uses it."""
 
 from datetime import UTC, datetime
+from html import escape
 from importlib import resources
 from typing import Annotated, Any, Final
 
 import orjson
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
+from bot.channels.webchat_history import CHANNEL, HISTORY_LIMIT, history_session, render_history
+from bot.config import WebChatConfig
 from bot.errors import BadPayload
 from bot.pipeline import Outcome, Pipeline
 from bot.web import read_body
 from dialogs import Channel, InboundMessage
 from storage.database import Database
-from storage.messages import replies_to
+from storage.leads import find_lead
+from storage.messages import latest, replies_to
 
 # A 4000-character message, even with every character escaped (\\uXXXX\\uXXXX for an emoji),
 # is under 48 KiB of JSON.
 MAX_BODY: Final = 64 * 1024
+COMPANY_MARK: Final = "{{company_name}}"  # where chat.html shows the company's name
 Id = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
 
@@ -28,9 +42,16 @@ class ChatRequest(BaseModel):
 
     session: Id
     message_id: Id
-    text: Annotated[str, Field(max_length=4000)] = ""
+    text: Annotated[str, Field(max_length=4000)] | None = None  # null: a button press alone
     choice: Annotated[str, Field(max_length=200)] | None = None
     language: Annotated[str, Field(max_length=16)] | None = None
+
+    @model_validator(mode="after")
+    def _says_something(self) -> "ChatRequest":
+        # an empty message would be stored and answered with a re-ask of the question
+        if not (self.text or "").strip() and not self.choice:
+            raise PydanticCustomError("empty", "a message needs a text or a choice")
+        return self
 
 
 def parse_request(raw: bytes) -> ChatRequest:
@@ -54,14 +75,15 @@ def to_inbound(request: ChatRequest, now: datetime) -> InboundMessage:
         channel_user_id=request.session,
         message_id=request.message_id,
         sent_at=now,
-        text=request.text,  # control characters go in the pipeline (bot.inbound)
+        text=request.text or "",  # control characters go in the pipeline (bot.inbound)
         choice_id=request.choice,
         language_hint=request.language,
     )
 
 
 def render(outcome: Outcome) -> dict[str, Any]:
-    """The documented answer: replies with choices, the stage and the score."""
+    """The documented answer: replies with choices, the stage, the score and the language the
+    conversation is in (the page follows it)."""
     return {
         "replies": [
             {"text": r.text, "choices": [{"id": c.id, "label": c.label} for c in r.choices]}
@@ -71,14 +93,24 @@ def render(outcome: Outcome) -> dict[str, Any]:
         "score": outcome.score,
         "band": outcome.band.value,
         "duplicate": outcome.duplicate,
+        "language": outcome.language,
     }
 
 
+def chat_page(config: WebChatConfig) -> bytes:
+    """The page with the company's name in it; the name is text, never markup."""
+    page = resources.files("bot").joinpath("static/chat.html").read_text(encoding="utf-8")
+    return page.replace(COMPANY_MARK, escape(config.company_name)).encode()
+
+
 def webchat_routes(
-    app: web.Application, pipeline_key: web.AppKey[Pipeline], db_key: web.AppKey[Database]
+    app: web.Application,
+    pipeline_key: web.AppKey[Pipeline],
+    db_key: web.AppKey[Database],
+    config: WebChatConfig,
 ) -> None:
-    """Register the page at `/` and the API at `/api/chat`."""
-    page = resources.files("bot").joinpath("static/chat.html").read_bytes()
+    """Register the page at `/` and the API at `/api/chat` and `/api/chat/history`."""
+    page = chat_page(config)
 
     async def index(_: web.Request) -> web.Response:
         return web.Response(body=page, content_type="text/html", charset="utf-8")
@@ -94,5 +126,18 @@ def webchat_routes(
             answer["replies"] = [{"text": m.text, "choices": m.choices or []} for m in stored]
         return web.Response(body=orjson.dumps(answer), content_type="application/json")
 
+    async def history(request: web.Request) -> web.Response:
+        session = history_session(request.query.get("session"))
+        async with request.app[db_key].connection() as conn:
+            lead = await find_lead(conn, CHANNEL, session)
+            stored = [] if lead is None else await latest(conn, lead.id, HISTORY_LIMIT)
+        answer = render_history(stored, None if lead is None else lead.language)
+        return web.Response(
+            body=orjson.dumps(answer),
+            content_type="application/json",
+            headers={"Cache-Control": "no-store"},  # a prospect's words stay out of caches
+        )
+
     app.router.add_get("/", index)
     app.router.add_post("/api/chat", chat)
+    app.router.add_get("/api/chat/history", history)

@@ -45,6 +45,20 @@ async def test_missing_fields_and_wrong_types_are_400(
     assert problem in (await response.json())["error"]
 
 
+@pytest.mark.parametrize(
+    "said",
+    [{}, {"text": None, "choice": None}, {"text": "", "choice": ""}, {"text": "  \n"}],
+    ids=["nothing", "nulls", "empty", "blank"],
+)
+async def test_a_message_without_text_or_choice_is_400(
+    client: AppClient, said: dict[str, object]
+) -> None:
+    response = await client.post("/api/chat", json={"session": "s", "message_id": "m", **said})
+
+    assert response.status == 400
+    assert (await response.json())["error"] == "body: a message needs a text or a choice"
+
+
 async def test_oversized_body_is_413(client: AppClient) -> None:
     response = await client.post("/api/chat", data=b"x" * 300_000)
 

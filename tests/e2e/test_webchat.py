@@ -50,6 +50,7 @@ async def test_first_message_answers_with_greeting_and_buttons(client: AppClient
         {"id": "no", "label": "Tidak"},
     ]
     assert (body["stage"], body["score"], body["duplicate"]) == ("lead", 0, False)
+    assert body["language"] == "id"
 
 
 async def test_indonesian_conversation_reaches_sql_with_one_handoff(client: AppClient) -> None:
@@ -93,6 +94,7 @@ async def test_english_conversation_reaches_sql(client: AppClient) -> None:
     promise = [t for t in texts if "will contact you" in t]
     assert promise == [promise[0]]  # said once, when the lead qualified
     assert promise[0].startswith("Thank you, Sarah Lee! Someone from our sales team")
+    assert {a["language"] for a in answers} == {"en"}
     async with client.app[DB].connection() as conn:
         lead = await leads.find_lead(conn, "web", "sarah")
         assert lead is not None
@@ -156,3 +158,27 @@ async def test_a_retry_is_answered_only_with_that_sessions_replies(any_client: A
     texts = [reply["text"] for reply in retried["replies"]]
     assert "Terima kasih! Dengan siapa saya berbicara?" not in texts
     assert texts  # her own greeting comes back
+
+
+async def test_a_button_press_may_send_null_text(client: AppClient) -> None:
+    await chat(client, "nulls", "m1", "Halo")
+
+    response = await client.post(
+        "/api/chat",
+        json={"session": "nulls", "message_id": "m2", "text": None, "choice": "yes"},
+    )
+
+    assert response.status == 200
+    body = await response.json()
+    assert body["replies"][0]["text"] == "Terima kasih! Dengan siapa saya berbicara?"
+
+
+async def test_the_answer_says_which_language_the_conversation_switched_to(
+    client: AppClient,
+) -> None:
+    await chat(client, "switch", "m1", "Halo")
+
+    body = await chat(client, "switch", "m2", "English please")
+
+    assert body["language"] == "en"
+    assert (await chat(client, "switch", "m2", "English please"))["language"] == "en"  # a retry

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from storage.database import Database
 from storage.messages import (
+    latest,
     record_failed,
     record_sent,
     transcript,
@@ -119,3 +120,21 @@ async def test_a_reply_that_could_not_be_sent_is_marked_failed(db: Database) -> 
         "blocked",
         None,
     )
+
+
+async def test_latest_gives_the_last_messages_in_conversation_order(db: Database) -> None:
+    lead = make_lead()
+    turns = [make_turn(lead, seq=1, replies=("q1",)), make_turn(lead, seq=3, replies=("q2",))]
+    async with db.transaction() as conn:
+        await write_turns(conn, turns)
+
+    async with db.connection() as conn:
+        last = await latest(conn, lead.id, 3)
+        none = await latest(conn, "no-such-lead", 3)
+
+    assert [(m.seq, m.direction, m.text) for m in last] == [
+        (2, "out", "q1"),
+        (3, "in", "halo"),
+        (4, "out", "q2"),
+    ]
+    assert none == []
