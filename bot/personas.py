@@ -27,6 +27,7 @@ import yaml
 from dialogs import Channel, Flow, InboundMessage, load_flow
 from dialogs.closing import outcome_of
 from dialogs.engine import new_state, step
+from dialogs.language import word_counts
 from dialogs.state import ConversationState
 
 NOW: Final = datetime(2026, 5, 13, 3, 0, tzinfo=UTC)  # Wednesday 13 May 2026, 10:00 WIB
@@ -225,8 +226,7 @@ def play(persona: Persona, flow: Flow) -> Played:
         result = step(state, flow, inbound, now)
         state = result.state
         handoff = handoff or result.handoff
-        if state.language != language and _switch_asked(message):
-            language = state.language
+        language = _written_in(message) or language
         for reply in result.replies:
             played.transcript.append(("bot", reply.text))
             said[reply.text] += 1
@@ -279,9 +279,20 @@ def play(persona: Persona, flow: Flow) -> Played:
     return played
 
 
-def _switch_asked(message: str) -> bool:
+def _written_in(message: str) -> str | None:
+    """The language the persona just wrote in, when it is plain (three telling words more
+    of one than of the other), or asked for by name: what the bot should answer in."""
     lowered = message.casefold()
-    return any(w in lowered for w in ("english", "inggris", "bahasa indonesia", "indonesian"))
+    if any(w in lowered for w in ("english please", "in english", "bahasa inggris")):
+        return "en"
+    if any(w in lowered for w in ("bahasa indonesia", "in indonesian", "pakai bahasa")):
+        return "id"
+    indonesian, english = word_counts(message)
+    if indonesian - english >= 3:
+        return "id"
+    if english - indonesian >= 3:
+        return "en"
+    return None
 
 
 @dataclass(frozen=True, slots=True)
