@@ -16,7 +16,7 @@ from dialogs.state import ConversationState
 
 Outcome = Literal["sql", "mql", "not_qualified", "opted_out", "handed_off"]
 # texts that say a person will get in touch: sent only when a handoff exists
-PROMISE_KEYS: Final = frozenset({"closing_handoff", "completed_handed_off"})
+PROMISE_KEYS: Final = frozenset({"closing_handoff", "completed_handed_off", "assigned"})
 DEMO_CHOICE: Final = "demo"
 HUMAN_CHOICE: Final = "human"
 

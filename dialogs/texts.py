@@ -114,6 +114,10 @@ DEFAULT_TEXTS: Final[dict[str, dict[str, str]]] = {
         "id": "Terima kasih{name}! Tim sales kami akan menghubungi Anda {when}.",
         "en": "Thank you{name}! Someone from our sales team will contact you {when}.",
     },
+    "assigned": {
+        "id": "{sdr} dari tim sales kami yang akan menghubungi Anda.",
+        "en": "{sdr} from our sales team will be the one to contact you.",
+    },
     "closing_mql": {
         "id": (
             "Terima kasih{name}, jawaban Anda sudah kami catat. Kalau ingin melihat cara "

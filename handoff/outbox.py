@@ -19,6 +19,7 @@ from typing import Any, Final
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dialogs import Choice, DeliveryError, OutboundMessage, Sender
+from dialogs.texts import render_text
 from handoff.notifiers import Notifier
 from storage import handoffs as handoff_store
 from storage import leads as lead_store
@@ -212,8 +213,9 @@ class OutboxWorker:
         async def route(conn: AsyncConnection) -> int:
             sdr = await choose_next_sdr(conn, now)
             targets: list[tuple[str, str]] = list(self._group_targets)
+            if sdr is not None and await handoff_store.assign_sdr(conn, handoff_id, sdr.id):
+                await self._introduce(conn, handoff_id, sdr.name, now)
             if sdr is not None:
-                await handoff_store.assign_sdr(conn, handoff_id, sdr.id)
                 targets = []
                 if sdr.telegram_chat_id:
                     targets.append(("telegram", sdr.telegram_chat_id))
@@ -244,6 +246,33 @@ class OutboxWorker:
 
         if await self._run(route):
             self.wake.set()
+
+    async def _introduce(
+        self, conn: AsyncConnection, handoff_id: str, sdr_name: str, now: datetime
+    ) -> None:
+        """Tell the prospect who will contact them, once an SDR has the handoff (on the
+        channels we can write to after the fact: Telegram, WhatsApp)."""
+        handoff = await handoff_store.get_handoff(conn, handoff_id)
+        lead = await lead_store.get_lead(conn, handoff.lead_id) if handoff else None
+        if lead is None or lead.opted_out or lead.channel not in self._senders:
+            return
+        first_name = sdr_name.split(maxsplit=1)[0] if sdr_name.split() else sdr_name
+        text = render_text("assigned", lead.language, {}, sdr=first_name)
+        await outbox_store.enqueue(
+            conn,
+            [
+                OutboxRow(
+                    dedup_key=f"handoff:{handoff_id}:assigned",
+                    kind="reply",
+                    channel=lead.channel,
+                    target=lead.channel_user_id,
+                    payload=_message_payload(OutboundMessage(text)),
+                    handoff_id=None,
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+            ],
+        )
 
     async def _notify(self, item: outbox_store.OutboxItem) -> None:
         notifier = self._notifiers.get(item.channel)

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import DB
+from bot.app import DB, SDRS
 from storage import handoffs
+from storage.sdrs import add_sdr
 from tests.e2e.test_telegram_conversation import (
     CONVERSATION,
     PROSPECT,
@@ -20,6 +21,8 @@ from tests.e2e.test_telegram_conversation import (
     telegram_settings,
 )
 from tests.fakes.telegram_api import FakeTelegram
+
+SDR_CHAT = 8888  # an SDR's private chat with the bot
 
 
 @pytest.fixture
@@ -102,3 +105,18 @@ async def test_a_person_asked_for_is_handed_off_before_any_qualifying(rig: Rig) 
     texts = rig.fake.texts_to(PROSPECT)
     assert texts[-2].startswith("Terima kasih, Budi! Tim sales kami akan menghubungi Anda")
     assert texts[-1].startswith("Sambil menunggu, boleh nomor WhatsApp")
+
+
+async def test_the_prospect_is_told_the_name_of_the_sdr_who_has_the_lead(rig: Rig) -> None:
+    async with rig.app[DB].transaction() as conn:
+        await add_sdr(conn, "Rina Wulandari", now=rig.clock.now, telegram_chat_id=str(SDR_CHAT))
+    await rig.app[SDRS].refresh()
+
+    await rig.converse(PROSPECT, CONVERSATION[:-1])
+
+    await rig.eventually(lambda: bool(rig.fake.sent_to(SDR_CHAT)))
+    await rig.eventually(
+        lambda: (
+            "Rina dari tim sales kami yang akan menghubungi Anda." in rig.fake.texts_to(PROSPECT)
+        )
+    )
