@@ -50,24 +50,24 @@ def total_instructions(out: Path) -> int:
 
 async def pipeline_rounds(prospects: int, rounds: int) -> int:
     """Runs inside callgrind (the `--inside` re-run of this script); the messages counted."""
-    from bot.committer import GroupCommitter
     from bot.pipeline import Pipeline
     from dialogs import Channel, InboundMessage, load_flow
     from storage.database import Database
     from storage.migrate import upgrade_database
+    from storage.writer import Writer
 
     with tempfile.TemporaryDirectory() as tmp:
         db = Database.from_url(f"sqlite:///{Path(tmp) / 'bench.db'}")
         await upgrade_database(db)
-        committer = GroupCommitter(db)
-        await committer.start()
+        writer = Writer(db)
+        await writer.start()
         instant = [datetime(2026, 5, 1, tzinfo=UTC)]
 
         def clock() -> datetime:
             instant[0] += timedelta(milliseconds=3)  # the same instants in every run
             return instant[0]
 
-        pipeline = Pipeline(db, committer, load_flow(), clock=clock)
+        pipeline = Pipeline(db, writer, load_flow(), clock=clock)
 
         async def prospect(user: str) -> None:
             for n, (text, choice) in enumerate(SCRIPT):
@@ -81,7 +81,7 @@ async def pipeline_rounds(prospects: int, rounds: int) -> int:
         for r in range(rounds):
             await asyncio.gather(*(prospect(f"r{r}-{n}") for n in range(prospects)))
         counting(False)
-        await committer.stop()
+        await writer.stop()
         await db.dispose()
     return rounds * prospects * len(SCRIPT)
 

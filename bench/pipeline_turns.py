@@ -15,11 +15,11 @@ from pathlib import Path
 
 from e2e import SCRIPT
 
-from bot.committer import GroupCommitter
 from bot.pipeline import Pipeline
 from dialogs import Channel, InboundMessage, load_flow
 from storage.database import Database
 from storage.migrate import upgrade_database
+from storage.writer import Writer
 
 
 async def measure(prospects: int, rounds: int) -> tuple[float, float, float, float]:
@@ -27,9 +27,9 @@ async def measure(prospects: int, rounds: int) -> tuple[float, float, float, flo
     with tempfile.TemporaryDirectory() as tmp:
         db = Database.from_url(f"sqlite:///{Path(tmp) / 'bench.db'}")
         await upgrade_database(db)
-        committer = GroupCommitter(db)
-        await committer.start()
-        pipeline = Pipeline(db, committer, load_flow(), clock=lambda: datetime.now(UTC))
+        writer = Writer(db)
+        await writer.start()
+        pipeline = Pipeline(db, writer, load_flow(), clock=lambda: datetime.now(UTC))
 
         async def prospect(user: str) -> None:
             for n, (text, choice) in enumerate(SCRIPT):
@@ -44,7 +44,7 @@ async def measure(prospects: int, rounds: int) -> tuple[float, float, float, flo
                 await pipeline.handle(inbound)
 
         await asyncio.gather(*(prospect(f"warm{n}") for n in range(prospects)))
-        batches = committer.batches
+        batches = writer.batches
         wall, cpu, main = time.perf_counter(), time.process_time(), time.thread_time()
         for r in range(rounds):
             await asyncio.gather(*(prospect(f"r{r}-{n}") for n in range(prospects)))
@@ -54,8 +54,8 @@ async def measure(prospects: int, rounds: int) -> tuple[float, float, float, flo
             time.thread_time() - main,
         )
         messages = rounds * prospects * len(SCRIPT)
-        per_batch = messages / max(1, committer.batches - batches)
-        await committer.stop()
+        per_batch = messages / max(1, writer.batches - batches)
+        await writer.stop()
         await db.dispose()
     return messages / wall, cpu / messages * 1e6, main / messages * 1e6, per_batch
 

@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 import aiohttp
 from aiohttp import web
 
-from bot.committer import GroupCommitter
 from bot.config import Settings
 from bot.delivery import Background
 from bot.pipeline import Pipeline
@@ -22,11 +21,12 @@ from handoff.notifiers import Notifier
 from handoff.outbox import OutboxWorker
 from storage.database import Database
 from storage.migrate import upgrade_database
+from storage.writer import Writer
 
 logger = logging.getLogger(__name__)
 
 DB = web.AppKey("db", Database)
-COMMITTER = web.AppKey("committer", GroupCommitter)
+WRITER = web.AppKey("writer", Writer)
 PIPELINE = web.AppKey("pipeline", Pipeline)
 HTTP = web.AppKey("http", aiohttp.ClientSession)
 SETTINGS = web.AppKey("settings", Settings)
@@ -91,12 +91,12 @@ def build_app(
     async def storage_ctx(app: web.Application) -> AsyncIterator[None]:
         db = Database.from_url(settings.database_url)
         await upgrade_database(db)
-        committer = GroupCommitter(db)
-        await committer.start()
-        app[DB], app[COMMITTER] = db, committer
+        writer = Writer(db)
+        await writer.start()
+        app[DB], app[WRITER] = db, writer
         app[PIPELINE] = Pipeline(
             db,
-            committer,
+            writer,
             flow,
             clock=clock,
             base_url=settings.base_url,
@@ -111,7 +111,7 @@ def build_app(
         )
         yield
         await app[BACKGROUND].drain()
-        await committer.stop()
+        await writer.stop()
         await db.dispose()
 
     async def http_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -125,7 +125,7 @@ def build_app(
         notifiers: dict[str, Notifier] = app[NOTIFIERS]
         senders: dict[str, Sender] = app[SENDERS]
         worker = OutboxWorker(
-            app[COMMITTER].run,
+            app[WRITER].run,
             notifiers=notifiers,
             senders=senders,
             note_senders=app[NOTE_SENDERS],

@@ -4,13 +4,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from bot.committer import GroupCommitter
 from bot.pipeline import Pipeline
 from dialogs import OutboundMessage
 from handoff.notifiers import handoff_message, outcome_message
 from handoff.summary import format_summary
 from storage.database import Database
 from storage.handoffs import Decision, Handoff, decide_handoff, get_handoff, set_reason
+from storage.writer import Writer
 
 VERB: Final[dict[str, str]] = {
     "accept": "accepted",
@@ -40,7 +40,7 @@ def decided_text(handoff: Handoff, by: str, at: datetime, status: str) -> str:
 
 async def decide(
     db: Database,
-    committer: GroupCommitter,
+    writer: Writer,
     pipeline: Pipeline,
     *,
     handoff_id: str,
@@ -50,9 +50,7 @@ async def decide(
 ) -> DecisionResult:
     """Record `action` (accept/reject/won/lost) on the handoff and build the edited message."""
     status: Decision = VERB[action]  # type: ignore[assignment]
-    changed = await committer.run(
-        lambda conn: decide_handoff(conn, handoff_id, status, by=by, at=at)
-    )
+    changed = await writer.run(lambda conn: decide_handoff(conn, handoff_id, status, by=by, at=at))
     async with db.connection() as conn:
         handoff = await get_handoff(conn, handoff_id)
     if handoff is None:
@@ -71,6 +69,6 @@ async def decide(
     )
 
 
-async def record_reason(committer: GroupCommitter, handoff_id: str, reason: str) -> bool:
+async def record_reason(writer: Writer, handoff_id: str, reason: str) -> bool:
     """The reason an SDR typed after rejecting (or losing) a handoff."""
-    return bool(await committer.run(lambda conn: set_reason(conn, handoff_id, reason)))
+    return bool(await writer.run(lambda conn: set_reason(conn, handoff_id, reason)))

@@ -6,10 +6,10 @@ from collections.abc import Callable, Coroutine, Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.committer import GroupCommitter
 from dialogs import OutboundMessage
 from handoff.outbox import note_rows
 from storage import outbox as outbox_store
+from storage.writer import Writer
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ class Background:
 
 
 async def queue_notes(
-    committer: GroupCommitter,
+    writer: Writer,
     *,
     channel: str,
     target: str,
@@ -47,5 +47,5 @@ async def queue_notes(
 ) -> None:
     """Notes to an SDR's chat, stored in the outbox and sent from there in this order."""
     rows = note_rows(channel=channel, target=target, messages=messages, now=now)
-    await committer.run(lambda conn: outbox_store.enqueue(conn, rows))
+    await writer.run(lambda conn: outbox_store.enqueue(conn, rows))
     wake_outbox()

@@ -1,4 +1,12 @@
-"""The message pipeline: dedup -> per-lead lock -> load -> engine step -> one commit -> replies."""
+"""The message pipeline: per-lead order -> one unit of work (lock, read, step, write) -> replies.
+
+Correctness lives in the database: each message is one unit of work (storage/turns.py) that
+locks the lead's row, reads its conversation, steps the pure engine and writes everything
+before the commit, so any number of workers give what one gives. Memory only saves work: a
+conversation kept here is used when the stored version is still the one it was, the per-lead
+asyncio lock keeps one process from racing itself, and recent delivery ids answer an
+immediate retry without a query.
+"""
 
 import logging
 from collections import OrderedDict, deque
@@ -7,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from bot.committer import GroupCommitter
 from bot.inbound import normalised
 from bot.locks import KeyedLocks
 from dialogs import (
@@ -25,6 +32,7 @@ from handoff.outbox import reply_row
 from handoff.summary import build_summary
 from scoring import Band, Engagement, Stage
 from scoring import score as compute_score
+from storage.conversations import find_conversation
 from storage.database import Database
 from storage.leads import erase_lead
 from storage.rows import (
@@ -36,7 +44,8 @@ from storage.rows import (
     StageChangeRow,
     new_id,
 )
-from storage.turns import HandoffRefresh, TurnWrite
+from storage.turns import HandoffRefresh, Loaded, TurnRequest, TurnWrite
+from storage.writer import Writer
 
 logger = logging.getLogger(__name__)
 # Conversations kept in memory, most recent first; an older one is read back in the next
@@ -44,6 +53,8 @@ logger = logging.getLogger(__name__)
 # messages waiting behind it see: ~125 ms with 10,000 leads, ~560 ms with 50,000 (measured).
 HOT_LEADS: Final = 10_000
 SALES_STAGES: Final = frozenset({Stage.ACCEPTED, Stage.REJECTED, Stage.WON, Stage.LOST})
+SILENCE_RULES: Final = frozenset({Engagement.WENT_SILENT})
+SILENCE: Final = timedelta(hours=24)  # unanswered this long, a conversation went silent
 RECENT_IDS: Final = 64  # per lead, the in-memory fast path of dedup (the database is the truth)
 
 
@@ -56,10 +67,11 @@ class LeadSession:
     channel_user_id: str
     created_at: datetime
     state: ConversationState
-    seq: int = 0
+    seq: int = 0  # the lead's last message sequence number
     source: str | None = None
     unreachable: bool = False
     recent: deque[str] = field(default_factory=lambda: deque(maxlen=RECENT_IDS))
+    version: int = 0  # the stored conversation version this state is
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +96,7 @@ class Pipeline:
     def __init__(
         self,
         db: Database,
-        committer: GroupCommitter,
+        writer: Writer,
         flow: Flow,
         *,
         flows: Mapping[tuple[str, int], Flow] | None = None,
@@ -94,7 +106,7 @@ class Pipeline:
         handoff_grace: timedelta = timedelta(0),
     ) -> None:
         self._db = db
-        self._committer = committer
+        self._writer = writer
         self.flow = flow
         self._flows = dict(flows or {})
         self._flows[(flow.id, flow.version)] = flow
@@ -119,51 +131,65 @@ class Pipeline:
         # A conversation stays on the flow version it started with.
         return self._flows.get((state.flow_id, state.flow_version), self.flow)
 
-    async def _session(self, channel: str, user: str) -> LeadSession:
-        key = f"{channel}:{user}"
-        session = self._hot.get(key)
-        if session is not None:
-            self._hot.move_to_end(key)
-            return session
-        # Read in the single writer's next batch rather than on a connection of its own: it
-        # shares that batch's transaction (and on SQLite its one thread hop) instead of a pool
-        # checkout, a BEGIN and a ROLLBACK, and sees every committed turn.
-        loaded = await self._committer.load(channel, user)
-        if loaded is None:
-            session = LeadSession(
-                id=new_id(),
-                channel=channel,
-                channel_user_id=user,
-                created_at=self._clock(),
-                state=new_state(self.flow),
-            )
+    def _from_store(
+        self, loaded: Loaded, cached: LeadSession | None, channel: str, user: str
+    ) -> LeadSession:
+        """The lead as the unit of work read it, from memory when that is still current
+        (runs in the writer: builds a new session, never changes the cached one)."""
+        lead = loaded.lead
+        if loaded.score_events is None and cached is not None:
+            state = cached.state
+            recent = deque(cached.recent, maxlen=RECENT_IDS)
+        elif loaded.conversation is None:
+            state, recent = new_state(self.flow), deque(maxlen=RECENT_IDS)
         else:
-            conversation = loaded.conversation
-            state = (
-                ConversationState.model_validate_json(conversation.state_json)
-                if conversation is not None
-                else new_state(self.flow)
-            )
-            # The stored state leaves its ledger to score_events, which holds every entry.
-            state = state.model_copy(update={"ledger": tuple(loaded.score_events)})
-            stored = Stage(loaded.lead.stage)
-            if stored in SALES_STAGES:
-                # sales decided on this lead since the state was written
-                state = state.model_copy(update={"stage": stored})
-            session = LeadSession(
-                id=loaded.lead.id,
-                channel=channel,
-                channel_user_id=user,
-                created_at=loaded.lead.created_at,
-                state=state,
-                seq=loaded.next_seq - 1,
-                source=loaded.lead.source,
-                unreachable=loaded.lead.unreachable,
-            )
+            state = ConversationState.model_validate_json(loaded.conversation.state_json)
+            # the stored state leaves its ledger to score_events, which holds every entry
+            state = state.model_copy(update={"ledger": loaded.score_events or ()})
+            recent = deque(maxlen=RECENT_IDS)
+        stored = Stage(lead.stage)
+        if stored in SALES_STAGES and state.stage is not stored:
+            # sales decided on this lead since the state was written
+            state = state.model_copy(update={"stage": stored})
+        return LeadSession(
+            id=lead.id,
+            channel=channel,
+            channel_user_id=user,
+            created_at=lead.created_at,
+            state=state,
+            seq=loaded.next_seq - 1,
+            source=lead.source,
+            unreachable=lead.unreachable,
+            recent=recent,
+            version=loaded.conversation.version if loaded.conversation else 0,
+        )
+
+    def _new_lead(self, channel: str, user: str, now: datetime) -> LeadRow:
+        """The row a first message creates (the turn fills it in before the commit)."""
+        return LeadRow(
+            id=new_id(),
+            channel=channel,
+            channel_user_id=user,
+            name=None,
+            phone=None,
+            email=None,
+            company=None,
+            language="id",
+            stage=Stage.LEAD.value,
+            score=0,
+            band=Band.COLD.value,
+            source=None,
+            opted_out=False,
+            unreachable=False,
+            created_at=now,
+            last_activity_at=now,
+        )
+
+    def _keep(self, key: str, session: LeadSession) -> None:
         self._hot[key] = session
+        self._hot.move_to_end(key)
         if len(self._hot) > HOT_LEADS:
             self._hot.popitem(last=False)
-        return session
 
     def _forget(self, channel: str, user: str) -> None:
         self._hot.pop(f"{channel}:{user}", None)
@@ -172,11 +198,18 @@ class Pipeline:
         """The conversation as it stands (a new one for an unknown prospect), e.g. to resolve a
         channel's shortened button ids against the question being asked."""
         async with self._locks.hold(f"{channel}:{user}"):
-            return (await self._session(channel, user)).state
+            cached = self._hot.get(f"{channel}:{user}")
+            if cached is not None:
+                return cached.state
+            async with self._db.connection() as conn:
+                found = await find_conversation(conn, channel, user)
+            if found is None:
+                return new_state(self.flow)
+            return ConversationState.model_validate_json(found.state_json)
 
     def forget_lead(self, lead_id: str) -> None:
         """Drop a lead's cached state after a change made outside the pipeline (a sales
-        decision, an erase): the next message reloads it from the database."""
+        decision, an erase): the next message reads it from the database."""
         for key, session in list(self._hot.items()):
             if session.id == lead_id:
                 del self._hot[key]
@@ -188,27 +221,45 @@ class Pipeline:
         else that does not fit is cut or dropped there first."""
         inbound = normalised(inbound, received_at=self._clock())
         channel, user = inbound.channel.value, inbound.channel_user_id
-        async with self._locks.hold(f"{channel}:{user}"):
-            session = await self._session(channel, user)
-            if inbound.message_id in session.recent:
-                return self._duplicate(session)
+        key = f"{channel}:{user}"
+        async with self._locks.hold(key):
+            cached = self._hot.get(key)
+            if cached is not None and inbound.message_id in cached.recent:
+                return self._duplicate_of(cached)
             now = self._clock()
-            flow = self._flow_for(session.state)
-            result = step(session.state, flow, inbound, now)
-            turn, reply_ids, handoff_id = self._turn(session, flow, inbound, result, now)
+
+            def decide(loaded: Loaded) -> tuple[TurnWrite, _Decided]:
+                session = self._from_store(loaded, cached, channel, user)
+                flow = self._flow_for(session.state)
+                result = step(session.state, flow, inbound, now)
+                turn, reply_ids, handoff_id = self._turn(session, flow, inbound, result, now)
+                return turn, _Decided(session, result, reply_ids, handoff_id)
+
+            request = TurnRequest(
+                channel=channel,
+                channel_user_id=user,
+                message_id=inbound.message_id,
+                new_lead=self._new_lead(channel, user, now),
+                decide=decide,
+                version=cached.version if cached is not None else None,
+            )
             try:
-                stored = await self._committer.commit(turn)
+                done = await self._writer.turn(request)
             except Exception:
                 self._forget(channel, user)  # the database is the truth again
                 raise
-            if not stored:
-                self._forget(channel, user)  # another process took it first
-                return self._duplicate(session)
+            if done.duplicate or done.decided is None or done.written is None:
+                self._forget(channel, user)  # another worker (or attempt) stored it first
+                return self._stored_duplicate(done.lead, done.replies)
+            decided = done.decided
+            session, result, turn = decided.session, decided.result, done.written
             session.state = result.state
             session.seq += 1 + len(result.replies)
             session.unreachable = False
             session.source = turn.lead.source
             session.recent.append(inbound.message_id)
+            session.version = turn.conversation.version
+            self._keep(key, session)
             if result.erase:
                 await self._erase(session, now)
             if turn.outbox:
@@ -216,16 +267,16 @@ class Pipeline:
             return Outcome(
                 lead_id=session.id,
                 replies=result.replies,
-                reply_ids=reply_ids,
+                reply_ids=decided.reply_ids,
                 duplicate=False,
                 stage=result.state.stage,
                 score=result.score.value,
                 band=result.score.band,
                 language=result.state.language,
-                handoff_id=handoff_id,
+                handoff_id=decided.handoff_id,
             )
 
-    def _duplicate(self, session: LeadSession) -> Outcome:
+    def _duplicate_of(self, session: LeadSession) -> Outcome:
         state = session.state
         current = self._flow_for(state)
         value = compute_score(state.ledger, self._clock(), current.policy)
@@ -240,9 +291,24 @@ class Pipeline:
             language=state.language,
         )
 
+    @staticmethod
+    def _stored_duplicate(lead: LeadRow, replies: tuple[MessageRow, ...]) -> Outcome:
+        """A delivery another worker (or an earlier attempt) stored: as the lead stands."""
+        del replies  # the channel shows them again where it can (web chat: replies_to)
+        return Outcome(
+            lead_id=lead.id,
+            replies=(),
+            reply_ids=(),
+            duplicate=True,
+            stage=Stage(lead.stage),
+            score=lead.score,
+            band=Band(lead.band),
+            language=lead.language,
+        )
+
     async def _erase(self, session: LeadSession, now: datetime) -> None:
         lead_id = session.id
-        await self._committer.run(lambda conn: erase_lead(conn, lead_id, now))
+        await self._writer.run(lambda conn: erase_lead(conn, lead_id, now))
         self._forget(session.channel, session.channel_user_id)
 
     def _turn(
@@ -436,39 +502,59 @@ class Pipeline:
         )
 
     async def signal(self, channel: str, user: str, rule: Engagement) -> Outcome | None:
-        """An engagement signal (read receipt, silence) for a known lead; None if unknown."""
-        async with self._locks.hold(f"{channel}:{user}"):
-            session = await self._session(channel, user)
-            if session.seq == 0:
-                self._forget(channel, user)
-                return None
+        """An engagement signal (read receipt, silence) for a known lead; None if unknown.
+
+        Silence counts once per silence: when another worker's pass (or a message) touched
+        the conversation since the day it went quiet, nothing is written."""
+        key = f"{channel}:{user}"
+        async with self._locks.hold(key):
+            cached = self._hot.get(key)
             now = self._clock()
-            flow = self._flow_for(session.state)
-            result = apply_signal(session.state, flow, rule, now)
-            turn, _, handoff_id = self._turn(
-                session,
-                flow,
-                InboundMessage(
-                    channel=Channel(channel),
+            quiet_since = now - SILENCE
+
+            def decide(loaded: Loaded) -> tuple[TurnWrite | None, _Decided | None]:
+                stored = loaded.conversation
+                if loaded.new or stored is None:
+                    return None, None
+                if rule in SILENCE_RULES and stored.updated_at >= quiet_since:
+                    return None, None
+                session = self._from_store(loaded, cached, channel, user)
+                flow = self._flow_for(session.state)
+                result = apply_signal(session.state, flow, rule, now)
+                placeholder = InboundMessage(
+                    channel=Channel(channel), channel_user_id=user, message_id="", sent_at=now
+                )
+                turn, _, handoff_id = self._turn(session, flow, placeholder, result, now)
+                turn = TurnWrite(
+                    lead=turn.lead,
+                    conversation=turn.conversation,
+                    inbound=None,
+                    outbound=(),
+                    score_events=turn.score_events,
+                    stage_change=turn.stage_change,
+                    handoff=turn.handoff,
+                    outbox=turn.outbox,
+                )
+                return turn, _Decided(session, result, (), handoff_id)
+
+            done = await self._writer.turn(
+                TurnRequest(
+                    channel=channel,
                     channel_user_id=user,
-                    message_id="",
-                    sent_at=now,
-                ),
-                result,
-                now,
+                    message_id=None,
+                    new_lead=self._new_lead(channel, user, now),
+                    decide=decide,
+                    version=cached.version if cached is not None else None,
+                    create=False,
+                )
             )
-            turn = TurnWrite(
-                lead=turn.lead,
-                conversation=turn.conversation,
-                inbound=None,
-                outbound=(),
-                score_events=turn.score_events,
-                stage_change=turn.stage_change,
-                handoff=turn.handoff,
-                outbox=turn.outbox,
-            )
-            await self._committer.commit(turn)
+            decided = done.decided
+            if decided is None or done.written is None:
+                return None
+            session, result = decided.session, decided.result
             session.state = result.state
+            session.version = done.written.conversation.version
+            self._keep(key, session)
             return Outcome(
                 lead_id=session.id,
                 replies=(),
@@ -478,5 +564,15 @@ class Pipeline:
                 score=result.score.value,
                 band=result.score.band,
                 language=result.state.language,
-                handoff_id=handoff_id,
+                handoff_id=decided.handoff_id,
             )
+
+
+@dataclass(slots=True)
+class _Decided:
+    """What the engine decided inside the unit of work, for the caller after the commit."""
+
+    session: LeadSession
+    result: StepResult
+    reply_ids: tuple[str, ...]
+    handoff_id: str | None

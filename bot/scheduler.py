@@ -6,13 +6,12 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Final
 
-from bot.pipeline import Pipeline
+from bot.pipeline import SILENCE, Pipeline
 from scoring import Engagement
 from storage.conversations import silent_conversations
 from storage.database import Database
 
 logger = logging.getLogger(__name__)
-SILENCE: Final = timedelta(hours=24)
 EVERY: Final = timedelta(minutes=10)
 
 

@@ -1,7 +1,7 @@
 """ConversationState: everything the engine knows about one conversation, persisted as JSON."""
 
 from datetime import datetime
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -23,33 +23,9 @@ M = TypeVar("M", bound=_Frozen)
 
 
 def trusted(cls: type[M], values: dict[str, Any]) -> M:
-    """`cls.model_construct(**values)` for values already validated that name every field.
-
-    The engine builds a state and a slot value or two on every message from values that
-    are validated models or typed dataclass fields already; model_construct walks every field
-    in Python (~6 µs for a state), this sets what it would set (~1 µs). Only for these models:
-    no aliases, no private attributes, no post-init, extra forbidden (checked below).
-    """
-    model = cls.__new__(cls)
-    object.__setattr__(model, "__dict__", values)
-    object.__setattr__(model, "__pydantic_fields_set__", _every_field(cls))
-    object.__setattr__(model, "__pydantic_extra__", None)
-    object.__setattr__(model, "__pydantic_private__", None)
-    return model
-
-
-def _every_field(cls: type[_Frozen]) -> set[str]:
-    # One set per model class, shared by every instance `trusted` builds: a set of its own
-    # would be one more object per slot value for the garbage collector to walk
-    # in every lead kept in memory (a third of them). Sharing is safe because these models
-    # are frozen: pydantic only changes a fields set on a copy (`model_copy` copies it first).
-    fields = _FIELD_SETS.get(cls)
-    if fields is None:
-        fields = _FIELD_SETS[cls] = set(cls.model_fields)
-    return fields
-
-
-_FIELD_SETS: dict[type[_Frozen], set[str]] = {}
+    """`cls.model_construct(**values)`: for values the engine validated already (models,
+    typed fields), so the state it builds on every message skips a validation pass."""
+    return cast(M, cls.model_construct(**values))
 
 
 class SlotValue(_Frozen):
@@ -114,18 +90,3 @@ class ConversationState(_Frozen):
     def filled(self, slot: str) -> bool:
         """Whether the slot has an answer (an 'unknown' after the retry limit counts too)."""
         return slot in self.slots
-
-
-def _check_trusted(*models: type[_Frozen]) -> None:
-    # what `trusted` relies on; a change to these models must revisit it
-    for model in models:
-        fields = model.model_fields.values()
-        if (
-            model.__pydantic_post_init__
-            or model.__private_attributes__
-            or any(f.alias is not None or f.validation_alias is not None for f in fields)
-        ):
-            raise TypeError(f"{model.__name__} cannot be built by `trusted`")
-
-
-_check_trusted(SlotValue, SlotChange, ConversationState)

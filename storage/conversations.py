@@ -1,18 +1,17 @@
 """Conversations: loading a lead with its state for a turn, and reading one back."""
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Final
 
-from sqlalchemy import Dialect, bindparam, func, literal_column, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from scoring import ScoreEvent
 from storage.leads import LEAD_COLUMNS
 from storage.models import conversations, leads, messages
-from storage.raw import DriverSelect, Plan, executor, run_plan
 from storage.rows import ConversationRow, LeadRow
-from storage.score_events import plan_score_events
+from storage.score_events import list_score_events
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,69 +32,54 @@ _CONVERSATION_COLUMNS: Final = tuple(
 )
 _LEAD_WIDTH: Final = len(LEAD_COLUMNS)
 _CONVERSATION_WIDTH: Final = len(_CONVERSATION_COLUMNS)
-
 _NEXT_SEQ: Final = (
-    # literal constants: the driver-level query (plan_load) binds only channel and user
-    select(func.coalesce(func.max(messages.c.seq), literal_column("0")) + literal_column("1"))
+    select(func.coalesce(func.max(messages.c.seq), 0) + 1)
     .where(messages.c.lead_id == leads.c.id)
     .scalar_subquery()
 )
-# One round trip per turn: lead, state and next seq. Built once (PERF.md: construction costs).
-_LOAD: Final = (
-    select(*LEAD_COLUMNS, *_CONVERSATION_COLUMNS, _NEXT_SEQ)
-    .select_from(leads.outerjoin(conversations, conversations.c.lead_id == leads.c.id))
-    .where(
-        leads.c.channel == bindparam("channel"),
-        leads.c.channel_user_id == bindparam("channel_user_id"),
-    )
+_LOAD: Final = select(*LEAD_COLUMNS, *_CONVERSATION_COLUMNS, _NEXT_SEQ).select_from(
+    leads.outerjoin(conversations, conversations.c.lead_id == leads.c.id)
 )
-# PostgreSQL with several workers: hold the lead row until the caller's transaction ends.
-# (The nullable side of an outer join cannot be locked, so the lead row is.)
-_LOAD_LOCKED: Final = _LOAD.with_for_update(of=leads)
-_GET: Final = select(*_CONVERSATION_COLUMNS).where(conversations.c.lead_id == bindparam("lead_id"))
+_GET: Final = select(*_CONVERSATION_COLUMNS)
 
 
 async def load_conversation(
-    conn: AsyncConnection, channel: str, channel_user_id: str, *, lock: bool = False
+    conn: AsyncConnection, channel: str, channel_user_id: str
 ) -> LoadedConversation | None:
-    """The lead behind a channel user with its conversation, or None for a new prospect.
-
-    `lock=True` takes a row lock on the lead on PostgreSQL (no-op on SQLite, where the single
-    writer and the per-lead asyncio lock already serialise turns).
-    """
-    plan = plan_load(conn.dialect, channel, channel_user_id, lock=lock)
-    return await run_plan(plan, await executor(conn))
-
-
-_LOAD_ROWS: Final = DriverSelect(_LOAD, ("channel", "channel_user_id"))
-_LOAD_LOCKED_ROWS: Final = DriverSelect(_LOAD_LOCKED, ("channel", "channel_user_id"))
-
-
-def plan_load(
-    dialect: Dialect, channel: str, channel_user_id: str, *, lock: bool = False
-) -> Plan[LoadedConversation | None]:
-    """load_conversation as a plan of driver-level SQL (the group committer's writer runs it)."""
-    query = _LOAD_LOCKED_ROWS if lock else _LOAD_ROWS
-    rows = yield from query.rows(dialect, (channel, channel_user_id))
-    if not rows:
+    """The lead behind a channel user with its conversation and ledger, or None for a new
+    prospect (reports and tools; a turn reads it under a lock in storage.turns)."""
+    row = (
+        await conn.execute(
+            _LOAD.where(leads.c.channel == channel, leads.c.channel_user_id == channel_user_id)
+        )
+    ).first()
+    if row is None:
         return None
-    loaded = _loaded(rows[0])
-    events = yield from plan_score_events(dialect, loaded.lead.id)
-    return replace(loaded, score_events=tuple(events))
+    values = tuple(row)
+    lead = LeadRow(*values[:_LEAD_WIDTH])
+    stored = values[_LEAD_WIDTH : _LEAD_WIDTH + _CONVERSATION_WIDTH]
+    conversation = None if stored[0] is None else ConversationRow(*stored)
+    events = await list_score_events(conn, lead.id)
+    return LoadedConversation(lead, conversation, int(values[-1]), tuple(events))
 
 
-def _loaded(values: tuple[object, ...]) -> LoadedConversation:
-    lead = LeadRow(*values[:_LEAD_WIDTH])  # type: ignore[arg-type]
-    conversation_values = values[_LEAD_WIDTH : _LEAD_WIDTH + _CONVERSATION_WIDTH]
-    conversation = (
-        None if conversation_values[0] is None else ConversationRow(*conversation_values)  # type: ignore[arg-type]
-    )
-    return LoadedConversation(lead, conversation, int(values[-1]))  # type: ignore[call-overload]
+async def find_conversation(
+    conn: AsyncConnection, channel: str, channel_user_id: str
+) -> ConversationRow | None:
+    """The conversation of a channel user, or None."""
+    row = (
+        await conn.execute(
+            _GET.join_from(conversations, leads, conversations.c.lead_id == leads.c.id).where(
+                leads.c.channel == channel, leads.c.channel_user_id == channel_user_id
+            )
+        )
+    ).first()
+    return None if row is None else ConversationRow(*row)
 
 
 async def get_conversation(conn: AsyncConnection, lead_id: str) -> ConversationRow | None:
     """The lead's conversation, or None."""
-    row = (await conn.execute(_GET, {"lead_id": lead_id})).first()
+    row = (await conn.execute(_GET.where(conversations.c.lead_id == lead_id))).first()
     return None if row is None else ConversationRow(*row)
 
 

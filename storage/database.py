@@ -5,12 +5,12 @@ from contextlib import asynccontextmanager
 from typing import Any, Final, Literal
 
 import orjson
-from sqlalchemy import event
-from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
-from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
+from sqlalchemy.pool import ConnectionPoolEntry, SingletonThreadPool, StaticPool
 
 from storage.errors import UnsupportedDatabase
 
@@ -73,6 +73,21 @@ def _sqlite_begin(connection: Connection) -> None:
     # writer got in between, and busy_timeout cannot help it. Reads stay deferred.
     mode = connection.get_execution_options().get(_BEGIN_OPTION, "DEFERRED")
     connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def sqlite_file_engine(path: str) -> Engine:
+    """A synchronous engine on a SQLite file, set up like the async one (pragmas, BEGIN
+    IMMEDIATE for writes, JSON, hidden parameters): the writer thread's (storage/writer.py)."""
+    engine = create_engine(
+        f"sqlite+pysqlite:///{path}",
+        hide_parameters=True,
+        json_serializer=_dumps,
+        json_deserializer=orjson.loads,
+        poolclass=SingletonThreadPool,  # one thread writes, with one connection
+    )
+    event.listen(engine, "connect", _sqlite_connect)
+    event.listen(engine, "begin", _sqlite_begin)
+    return engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
 
 
 class Database:

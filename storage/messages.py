@@ -5,11 +5,10 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import Dialect, and_, bindparam, case, literal_column, select, update
+from sqlalchemy import and_, bindparam, case, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import messages
-from storage.raw import DriverStatement, Many, Plan, binds_for, executor, run_plan
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,28 +85,24 @@ async def record_sent(
 ) -> None:
     """Mark outbound messages sent: (message id, platform message id) pairs, one executemany."""
     if updates:
-        await run_plan(plan_sent(conn.dialect, updates, at), await executor(conn))
+        await conn.execute(
+            _SENT,
+            [
+                {"b_id": message_id, "b_channel_message_id": platform_id, "b_at": at}
+                for message_id, platform_id in updates
+            ],
+        )
 
 
-_SENT: Final = DriverStatement(
+_SENT: Final = (
     update(messages)
     .where(messages.c.id == bindparam("b_id"))
     .values(
         channel_message_id=bindparam("b_channel_message_id"),
-        status=literal_column("'sent'"),
+        status="sent",
         status_at=bindparam("b_at"),
-    ),
-    ("b_channel_message_id", "b_at", "b_id"),
-)
-
-
-def plan_sent(dialect: Dialect, updates: Sequence[tuple[str, str]], at: datetime) -> Plan[None]:
-    """record_sent as a plan of driver-level SQL (the group committer's writer runs it)."""
-    when = binds_for(dialect).when(at)
-    yield Many(
-        _SENT.sql(dialect),
-        [(platform_id, when, message_id) for message_id, platform_id in updates],
     )
+)
 
 
 async def record_failed(

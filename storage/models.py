@@ -120,6 +120,8 @@ conversations: Final = Table(
     Column("current_question", String(64)),
     Column("state", Text, nullable=False),  # ConversationState.model_dump_json()
     Column("updated_at", UtcDateTime, nullable=False),
+    # +1 on every turn: a worker's cached state is used only while it is still this version
+    Column("version", Integer, nullable=False, server_default="0"),
 )
 
 messages: Final = Table(
@@ -151,7 +153,8 @@ messages: Final = Table(
     UniqueConstraint("lead_id", "direction", "channel_message_id"),
     # Delivery receipts name our outbound message by the platform's id alone.
     Index(None, "channel", "channel_message_id"),
-    Index(None, "lead_id", "seq"),
+    # a lead's messages in order, each number once: two writers of one lead cannot both commit
+    UniqueConstraint("lead_id", "seq"),
     CheckConstraint(_in("direction", ("in", "out")), name="direction"),
     CheckConstraint(_in("status", MESSAGE_STATUSES), name="status"),
 )

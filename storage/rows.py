@@ -78,6 +78,7 @@ class ConversationRow:
     current_question: str | None
     state_json: str
     updated_at: datetime
+    version: int = 0  # the turn that wrote it sets it to the stored version + 1
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,32 +1,44 @@
-"""The group-commit write path: all writes of many turns, one executemany per table.
+"""One unit of work per message: lock the lead, read its conversation, decide, write it all.
 
-The pipeline's single writer task writes every turn queued since its last commit in one
-transaction, and resolves each turn's future after the commit: on SQLite the writer thread
-runs `plan_turns` in one hop (storage/sqlite_writer.py), elsewhere `write_turns` runs it on
-the transaction's AsyncConnection. The statements are compiled to SQL text once per dialect
-and executed at the driver level on plain tuples, their values bound the way the column types
-would (storage/raw.py): building statements per call, or SQLAlchemy's per-value bind
-processing, costs more CPU than SQLite itself (PERF.md section 3).
+`run_turn(conn, request)` runs inside the caller's transaction, on a plain SQLAlchemy Core
+connection:
+
+1. The lead row is created if the prospect is new (a unique key and ON CONFLICT, so two
+   workers meeting a new prospect at once make one lead) and locked (`FOR UPDATE` on
+   PostgreSQL; on SQLite the one writer already holds the database).
+2. A delivery already stored is a duplicate: it is answered with the replies stored for it,
+   whichever worker stored them; nothing else happens.
+3. The conversation is read with its version; the lead's ledger too, unless the caller holds
+   this very version in memory (`TurnRequest.version`).
+4. `request.decide(loaded)` (the pure engine, in bot/) returns what to write.
+5. Messages, lead, conversation (version + 1), ledger, stage change, handoff, outbox rows:
+   written before the transaction commits. Nobody is answered before that.
+
+The function is synchronous: storage/writer.py runs it in a writer thread on a SQLite file
+(many turns per transaction) and through `AsyncConnection.run_sync` on PostgreSQL.
 """
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
-from typing import Any, Final
+from functools import cache
+from typing import Any, Final, Generic, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
-    Dialect,
-    and_,
+    Connection,
+    Executable,
+    Update,
     bindparam,
     case,
+    func,
     literal_column,
     select,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from scoring import ScoreEvent
+from scoring import EventKind, ScoreEvent
 from storage.models import (
     conversations,
     handoffs,
@@ -35,20 +47,6 @@ from storage.models import (
     outbox,
     score_events,
     stage_changes,
-)
-from storage.raw import (
-    Binds,
-    Json,
-    Many,
-    ManyRowInsert,
-    Plan,
-    Row,
-    When,
-    binds_for,
-    compile_sql,
-    executor,
-    json_serializer,
-    run_plan,
 )
 from storage.rows import (
     ConversationRow,
@@ -65,17 +63,24 @@ __all__ = [
     "HandoffRefresh",
     "HandoffRow",
     "LeadRow",
+    "Loaded",
     "MessageRow",
     "OutboxRow",
     "StageChangeRow",
+    "TurnDone",
+    "TurnRequest",
     "TurnWrite",
-    "plan_turns",
+    "outbox_params",
+    "run_turn",
+    "write_many",
+    "write_turn",
     "write_turns",
 ]
 
 # Decisions sales made on a lead; a later conversation turn must not undo them.
 SALES_STAGES: Final = ("accepted", "rejected", "won", "lost")
 QUALIFICATION_STAGES: Final = ("lead", "nurture", "mql", "sql")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,13 +88,13 @@ class HandoffRefresh:
     """A later turn of a lead with an open handoff: the summary now knows more.
 
     `release_at` makes the handoff's routing due at that time (the conversation has ended,
-    so there is nothing left to wait for).
+    so there is nothing left to wait for); `withdrawn`: the prospect opted out.
     """
 
     lead_id: str
     summary: dict[str, Any]
     release_at: datetime | None = None
-    withdrawn: bool = False  # the prospect opted out: the handoff is withdrawn
+    withdrawn: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,212 +112,372 @@ class TurnWrite:
     refresh: HandoffRefresh | None = None
 
 
-# Columns each statement sets, in table order: what the old dict parameters held. Columns
-# left out (error_code, decided_by, delivery, ...) stay NULL; ids of the ledgers are rowids.
-_MESSAGE: Final = (
-    "id",
-    "lead_id",
-    "seq",
-    "direction",
-    "channel",
-    "channel_message_id",
-    "text",
-    "choice_id",
-    "choices",
-    "status",
-    "created_at",
-    "status_at",
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """What a turn starts from, read under the lead's lock."""
+
+    lead: LeadRow
+    new: bool  # the lead was created by this unit of work
+    conversation: ConversationRow | None
+    next_seq: int  # the lead's next message sequence number
+    # the ledger; None when the caller's cached conversation is the stored version
+    score_events: tuple[ScoreEvent, ...] | None
+
+
+@dataclass(frozen=True, slots=True)
+class TurnRequest(Generic[T]):
+    """One message (or signal) for one prospect: `decide` gets what is stored and returns
+    what to write (None: nothing) plus anything for the caller."""
+
+    channel: str
+    channel_user_id: str
+    message_id: str | None  # the delivery's id; None for a signal (no inbound message)
+    new_lead: LeadRow  # the lead to create when the prospect is new
+    decide: Callable[[Loaded], tuple[TurnWrite | None, T]]
+    version: int | None = None  # the conversation version the caller holds in memory
+    create: bool = True  # False: an unknown prospect stays unknown (signals)
+
+
+@dataclass(frozen=True, slots=True)
+class TurnDone(Generic[T]):
+    """What a unit of work did: the decision (None for a duplicate) and the replies already
+    stored for a duplicate delivery."""
+
+    lead: LeadRow
+    duplicate: bool
+    decided: T | None
+    written: TurnWrite | None
+    replies: tuple[MessageRow, ...] = ()
+
+
+_LEAD_COLUMNS: Final = tuple(leads.c[f.name] for f in fields(LeadRow))
+_FIELD_TO_COLUMN: Final = {"state_json": "state"}
+_CONVERSATION_COLUMNS: Final = tuple(
+    conversations.c[_FIELD_TO_COLUMN.get(f.name, f.name)] for f in fields(ConversationRow)
 )
-_LEAD: Final = (
-    "id",
-    "channel",
-    "channel_user_id",
-    "name",
-    "phone",
-    "email",
-    "company",
-    "language",
-    "stage",
-    "score",
-    "band",
-    "source",
-    "opted_out",
-    "unreachable",
-    "created_at",
-    "updated_at",
-    "last_activity_at",
+_MESSAGE_COLUMNS: Final = tuple(messages.c[f.name] for f in fields(MessageRow))
+_CONV: Final = fields(ConversationRow)
+_LEAD_FIELDS: Final = fields(LeadRow)
+_MESSAGE_FIELDS: Final = fields(MessageRow)
+# Statements are built once with bound parameters: building one per call (and its cache key)
+# costs more CPU than SQLite spends running it.
+_LEAD_WIDTH: Final = len(_LEAD_COLUMNS)
+_CONVERSATION_WIDTH: Final = len(_CONVERSATION_COLUMNS)
+# One read under the lock: the lead, its conversation, the next sequence number and where the
+# delivery was stored if it was (a duplicate).
+_FIND_LEAD: Final = (
+    select(
+        *_LEAD_COLUMNS,
+        *_CONVERSATION_COLUMNS,
+        select(func.coalesce(func.max(messages.c.seq), 0) + 1)
+        .where(messages.c.lead_id == leads.c.id)
+        .scalar_subquery(),
+        select(messages.c.seq)
+        .where(
+            messages.c.lead_id == leads.c.id,
+            messages.c.direction == "in",
+            messages.c.channel_message_id == bindparam("message_id"),
+        )
+        .scalar_subquery(),
+    )
+    .select_from(leads.outerjoin(conversations, conversations.c.lead_id == leads.c.id))
+    .where(leads.c.channel == bindparam("channel"), leads.c.channel_user_id == bindparam("user"))
+    # the nullable side of an outer join cannot be locked, and the lead row is the lock
+    .with_for_update(of=leads)
 )
-_CONVERSATION: Final = (
-    "lead_id",
-    "flow_id",
-    "flow_version",
-    "status",
-    "current_question",
-    "state",
-    "updated_at",
+_LEDGER: Final = (
+    select(
+        score_events.c.at,
+        score_events.c.rule_id,
+        score_events.c.reason,
+        score_events.c.points,
+        score_events.c.kind,
+        score_events.c.key,
+    )
+    .where(score_events.c.lead_id == bindparam("lead_id"))
+    .order_by(score_events.c.at, score_events.c.id)
 )
-_SCORE_EVENT: Final = ("lead_id", "at", "rule_id", "reason", "points", "kind", "key")
-_STAGE_CHANGE: Final = ("lead_id", "from_stage", "to_stage", "at", "reason")
-_HANDOFF: Final = ("id", "lead_id", "created_at", "summary", "sdr_id", "status", "due_at")
-_OUTBOX: Final = (
-    "dedup_key",
-    "kind",
-    "channel",
-    "target",
-    "payload",
-    "handoff_id",
-    "status",
-    "attempts",
-    "next_attempt_at",
-    "created_at",
+_LATER: Final = (
+    select(*_MESSAGE_COLUMNS)
+    .where(messages.c.lead_id == bindparam("lead_id"), messages.c.seq > bindparam("seq"))
+    .order_by(messages.c.seq)
+    .limit(20)
+)
+_SUMMARY: Final = (
+    update(handoffs)
+    .where(handoffs.c.lead_id == bindparam("b_lead"), handoffs.c.status == "open")
+    .values(summary=bindparam("b_summary"))
+)
+_WITHDRAW: Final = (
+    update(handoffs)
+    .where(
+        handoffs.c.lead_id == bindparam("b_lead"),
+        handoffs.c.status.in_(("open", "accepted")),
+    )
+    .values(status="withdrawn")
 )
 
 
 @dataclass(frozen=True, slots=True)
-class _Statements:
-    """The write path's SQL for one dialect, and how its values are bound there."""
+class _Upserts:
+    """The ON CONFLICT statements of one dialect."""
 
-    binds: Binds
-    inbound: ManyRowInsert
-    outbound: str
-    lead: str
-    conversation: str
-    score_event: str
-    stage_change: str
-    handoff: ManyRowInsert
-    outbox: str
-    refresh: str
-    release: str
-    withdraw: str
-
-
-def _literal(value: str) -> ColumnElement[str]:
-    # Constants inline, so the driver-level statements bind only the rows' values.
-    return literal_column(f"'{value}'")
+    new_lead: Executable
+    lead: Executable
+    conversation: Executable
+    inbound: Executable
+    handoff: Executable
+    outbox: Executable
 
 
 def _one_of(column: ColumnElement[str], values: tuple[str, ...]) -> ColumnElement[bool]:
-    # Inline literals: an expanding IN (a bound list) cannot be used with executemany.
-    return column.in_([_literal(value) for value in values])
+    # constants written into the SQL: an expanding IN cannot be used with executemany
+    return column.in_([literal_column(f"'{value}'") for value in values])
 
 
-def _compile(dialect: Dialect) -> _Statements:
-    name = dialect.name
-    inbound = insert_for(name, messages)
-    lead = insert_for(name, leads)
-    keep_sales_stage = and_(
-        _one_of(leads.c.stage, SALES_STAGES),
-        _one_of(lead.excluded.stage, QUALIFICATION_STAGES),
+@cache
+def _upserts(dialect: str) -> _Upserts:
+    lead = insert_for(dialect, leads)
+    # a stage sales set (accepted ... lost) stays against a qualification stage
+    keep_sales_stage = _one_of(leads.c.stage, SALES_STAGES) & _one_of(
+        lead.excluded.stage, QUALIFICATION_STAGES
     )
-    conversation = insert_for(name, conversations)
-    handoff = insert_for(name, handoffs)
-    box = insert_for(name, outbox)
-    return _Statements(
-        binds=binds_for(dialect),
-        # The dedup check itself: a row comes back only for deliveries not seen before.
-        inbound=ManyRowInsert(
-            dialect,
-            inbound.on_conflict_do_nothing(
-                index_elements=["lead_id", "direction", "channel_message_id"]
-            ).returning(messages.c.id),
-            _MESSAGE,
-        ),
-        outbound=compile_sql(dialect, messages.insert(), _MESSAGE),
-        lead=compile_sql(
-            dialect,
-            lead.on_conflict_do_update(
-                index_elements=["id"],
-                set_={
-                    "name": lead.excluded.name,
-                    "phone": lead.excluded.phone,
-                    "email": lead.excluded.email,
-                    "company": lead.excluded.company,
-                    "language": lead.excluded.language,
-                    "stage": case((keep_sales_stage, leads.c.stage), else_=lead.excluded.stage),
-                    "score": lead.excluded.score,
-                    "band": lead.excluded.band,
-                    "source": lead.excluded.source,
-                    "opted_out": lead.excluded.opted_out,
-                    "unreachable": lead.excluded.unreachable,
-                    "updated_at": lead.excluded.updated_at,
-                    "last_activity_at": lead.excluded.last_activity_at,
+    conversation = insert_for(dialect, conversations)
+    return _Upserts(
+        new_lead=lead.on_conflict_do_nothing(
+            index_elements=["channel", "channel_user_id"]
+        ).returning(leads.c.id),
+        lead=lead.on_conflict_do_update(
+            index_elements=["id"],
+            set_={
+                **{
+                    name: lead.excluded[name]
+                    for name in (
+                        "name",
+                        "phone",
+                        "email",
+                        "company",
+                        "language",
+                        "score",
+                        "band",
+                        "source",
+                        "opted_out",
+                        "unreachable",
+                        "updated_at",
+                        "last_activity_at",
+                    )
                 },
-            ),
-            _LEAD,
+                "stage": case((keep_sales_stage, leads.c.stage), else_=lead.excluded.stage),
+            },
         ),
-        conversation=compile_sql(
-            dialect,
-            conversation.on_conflict_do_update(
-                index_elements=["lead_id"],
-                set_={
-                    "flow_id": conversation.excluded.flow_id,
-                    "flow_version": conversation.excluded.flow_version,
-                    "status": conversation.excluded.status,
-                    "current_question": conversation.excluded.current_question,
-                    "state": conversation.excluded.state,
-                    "updated_at": conversation.excluded.updated_at,
-                },
-            ),
-            _CONVERSATION,
+        conversation=conversation.on_conflict_do_update(
+            index_elements=["lead_id"],
+            set_={
+                name: conversation.excluded[name]
+                for name in (
+                    "flow_id",
+                    "flow_version",
+                    "status",
+                    "current_question",
+                    "state",
+                    "updated_at",
+                    "version",
+                )
+            },
         ),
-        score_event=compile_sql(dialect, score_events.insert(), _SCORE_EVENT),
-        stage_change=compile_sql(dialect, stage_changes.insert(), _STAGE_CHANGE),
-        handoff=ManyRowInsert(
-            dialect,
-            handoff.on_conflict_do_nothing(index_elements=["lead_id"]).returning(handoffs.c.id),
-            _HANDOFF,
-        ),
-        outbox=compile_sql(
-            dialect, box.on_conflict_do_nothing(index_elements=["dedup_key"]), _OUTBOX
-        ),
-        refresh=compile_sql(
-            dialect,
-            update(handoffs)
-            .where(
-                handoffs.c.lead_id == bindparam("b_lead"), handoffs.c.status == _literal("open")
-            )
-            .values(summary=bindparam("b_summary")),
-            ("b_summary", "b_lead"),
-        ),
-        withdraw=compile_sql(
-            dialect,
-            update(handoffs)
-            .where(
-                handoffs.c.lead_id == bindparam("b_lead"),
-                _one_of(handoffs.c.status, ("open", "accepted")),
-            )
-            .values(status=_literal("withdrawn")),
-            ("b_lead",),
-        ),
-        release=compile_sql(
-            dialect,
-            update(outbox)
-            .where(
-                outbox.c.kind == _literal("handoff.route"),
-                outbox.c.status == _literal("pending"),
-                # `=` a scalar subquery (a lead has at most one handoff), not IN: with IN,
-                # SQLite walks every pending row through the status index instead
-                outbox.c.handoff_id
-                == select(handoffs.c.id)
-                .where(handoffs.c.lead_id == bindparam("b_lead"))
-                .scalar_subquery(),
-            )
-            .values(next_attempt_at=bindparam("b_at")),
-            ("b_at", "b_lead"),
-        ),
+        inbound=insert_for(dialect, messages)
+        .on_conflict_do_nothing(index_elements=["lead_id", "direction", "channel_message_id"])
+        .returning(messages.c.id),
+        handoff=insert_for(dialect, handoffs)
+        .on_conflict_do_nothing(index_elements=["lead_id"])
+        .returning(handoffs.c.id),
+        outbox=insert_for(dialect, outbox).on_conflict_do_nothing(index_elements=["dedup_key"]),
     )
 
 
-_COMPILED: dict[tuple[str, str, object], _Statements] = {}
+def run_turn(
+    conn: Connection, request: TurnRequest[T], *, defer: list[TurnWrite] | None = None
+) -> TurnDone[T]:
+    """One message's unit of work in the caller's transaction (see the module docstring).
 
-
-def _statements(dialect: Dialect) -> _Statements:
-    # Once per kind of engine, not per engine: tests and tools build many of them.
-    key = (dialect.name, dialect.driver, json_serializer(dialect))
-    found = _COMPILED.get(key)
+    `defer`: append the writes there instead, for `write_many` before the commit (the
+    SQLite writer shares one transaction among many prospects' turns)."""
+    found = _lock_lead(conn, request)
     if found is None:
-        found = _COMPILED[key] = _compile(dialect)
-    return found
+        return TurnDone(request.new_lead, duplicate=False, decided=None, written=None)
+    lead, conversation, next_seq, stored_at = found
+    if stored_at is not None:
+        replies = _replies_after(conn, lead.id, stored_at)
+        return TurnDone(lead, duplicate=True, decided=None, written=None, replies=replies)
+    cached = conversation is not None and conversation.version == request.version
+    loaded = Loaded(
+        lead=lead,
+        new=lead is request.new_lead,  # created by this unit of work
+        conversation=conversation,
+        next_seq=next_seq,
+        score_events=None if cached or conversation is None else _ledger(conn, lead.id),
+    )
+    turn, decided = request.decide(loaded)
+    if turn is None:
+        return TurnDone(lead, duplicate=False, decided=decided, written=None)
+    version = conversation.version + 1 if conversation is not None else 1
+    turn = _versioned(turn, version)
+    if defer is not None:
+        defer.append(turn)  # checked new under the lock: written with the others
+        return TurnDone(lead, duplicate=False, decided=decided, written=turn)
+    if not write_turn(conn, turn):
+        # stored meanwhile: the lock makes this unreachable, the unique key makes it safe
+        return TurnDone(lead, duplicate=True, decided=None, written=None)
+    return TurnDone(lead, duplicate=False, decided=decided, written=turn)
+
+
+def _versioned(turn: TurnWrite, version: int) -> TurnWrite:
+    conversation = turn.conversation
+    fresh = ConversationRow(
+        lead_id=conversation.lead_id,
+        flow_id=conversation.flow_id,
+        flow_version=conversation.flow_version,
+        status=conversation.status,
+        current_question=conversation.current_question,
+        state_json=conversation.state_json,
+        updated_at=conversation.updated_at,
+        version=version,
+    )
+    return TurnWrite(
+        lead=turn.lead,
+        conversation=fresh,
+        inbound=turn.inbound,
+        outbound=turn.outbound,
+        score_events=turn.score_events,
+        stage_change=turn.stage_change,
+        handoff=turn.handoff,
+        outbox=turn.outbox,
+        refresh=turn.refresh,
+    )
+
+
+_Found = tuple[LeadRow, ConversationRow | None, int, int | None]
+
+
+def _lock_lead(conn: Connection, request: TurnRequest[Any]) -> _Found | None:
+    """The prospect's lead (created when new), locked until the transaction ends, with its
+    conversation, next sequence number and the delivery's sequence number if it was stored.
+    None: new and not to be created."""
+    key = {
+        "channel": request.channel,
+        "user": request.channel_user_id,
+        "message_id": request.message_id,
+    }
+    row = conn.execute(_FIND_LEAD, key).first()
+    if row is None:
+        if not request.create:
+            return None
+        new = request.new_lead
+        created = conn.execute(_upserts(conn.dialect.name).new_lead, _lead_values(new)).first()
+        if created is not None:
+            return new, None, 1, None
+        # another worker created it a moment ago: wait for its lock like everyone else
+        row = conn.execute(_FIND_LEAD, key).one()
+    values = tuple(row)
+    conversation = values[_LEAD_WIDTH : _LEAD_WIDTH + _CONVERSATION_WIDTH]
+    return (
+        LeadRow(*values[:_LEAD_WIDTH]),
+        None if conversation[0] is None else ConversationRow(*conversation),
+        int(values[-2]),
+        values[-1],
+    )
+
+
+def _replies_after(conn: Connection, lead_id: str, seq: int) -> tuple[MessageRow, ...]:
+    """What was answered to the delivery stored at `seq` (up to the next inbound message)."""
+    replies: list[MessageRow] = []
+    for row in conn.execute(_LATER, {"lead_id": lead_id, "seq": seq}):
+        message = MessageRow(*row)
+        if message.direction == "in":
+            break
+        replies.append(message)
+    return tuple(replies)
+
+
+def _ledger(conn: Connection, lead_id: str) -> tuple[ScoreEvent, ...]:
+    return tuple(
+        ScoreEvent(at, rule_id, reason, points, EventKind(kind), key)
+        for at, rule_id, reason, points, kind, key in conn.execute(_LEDGER, {"lead_id": lead_id})
+    )
+
+
+def write_turn(conn: Connection, turn: TurnWrite) -> bool:
+    """Write one turn in the caller's transaction; False when its inbound message was
+    already stored (then nothing else is written)."""
+    upserts = _upserts(conn.dialect.name)
+    inbound = turn.inbound
+    if (
+        inbound is not None
+        and conn.execute(upserts.inbound, _message_values(inbound)).first() is None
+    ):
+        return False
+    if turn.outbound:
+        conn.execute(messages.insert(), [_message_values(m) for m in turn.outbound])
+    conn.execute(upserts.lead, _lead_values(turn.lead))
+    conversation = turn.conversation
+    conn.execute(
+        upserts.conversation,
+        {_FIELD_TO_COLUMN.get(f.name, f.name): getattr(conversation, f.name) for f in _CONV},
+    )
+    if turn.score_events:
+        conn.execute(
+            score_events.insert(), [_event_values(turn.lead.id, e) for e in turn.score_events]
+        )
+    if turn.stage_change is not None:
+        conn.execute(stage_changes.insert(), asdict(turn.stage_change))
+    refused: str | None = None
+    if turn.handoff is not None:
+        h = turn.handoff
+        created = conn.execute(upserts.handoff, {**asdict(h), "status": "open"}).first()
+        # the lead had a handoff already: its notifications went out with that one
+        refused = None if created is not None else h.id
+    rows = [outbox_params(r) for r in turn.outbox if refused is None or r.handoff_id != refused]
+    if rows:
+        conn.execute(upserts.outbox, rows)
+    if turn.refresh is not None:
+        _refresh(conn, turn.refresh)
+    return True
+
+
+def _refresh(conn: Connection, refresh: HandoffRefresh) -> None:
+    conn.execute(_SUMMARY, {"b_lead": refresh.lead_id, "b_summary": refresh.summary})
+    if refresh.release_at is not None:
+        conn.execute(release_routing(refresh.lead_id, refresh.release_at))
+    if refresh.withdrawn:
+        conn.execute(_WITHDRAW, {"b_lead": refresh.lead_id})
+
+
+def release_routing(lead_id: str, at: datetime) -> Update:
+    """Make the lead's pending handoff routing due at `at` (the conversation has ended)."""
+    # `=` a scalar subquery (a lead has at most one handoff), not IN: with IN, SQLite walks
+    # every pending row through the status index instead of the handoff's own index
+    handoff_id = select(handoffs.c.id).where(handoffs.c.lead_id == lead_id).scalar_subquery()
+    return (
+        update(outbox)
+        .where(
+            outbox.c.kind == "handoff.route",
+            outbox.c.status == "pending",
+            outbox.c.handoff_id == handoff_id,
+        )
+        .values(next_attempt_at=at)
+    )
+
+
+def _lead_values(row: LeadRow) -> dict[str, Any]:
+    values = {f.name: getattr(row, f.name) for f in _LEAD_FIELDS}
+    values["updated_at"] = row.last_activity_at  # a turn is the lead's latest change
+    return values
+
+
+def _message_values(row: MessageRow) -> dict[str, Any]:
+    values = {f.name: getattr(row, f.name) for f in _MESSAGE_FIELDS}
+    values["status_at"] = row.created_at
+    return values
 
 
 def outbox_params(row: OutboxRow) -> dict[str, Any]:
@@ -331,169 +496,68 @@ def outbox_params(row: OutboxRow) -> dict[str, Any]:
     }
 
 
-def _message(row: MessageRow, when: When, json: Json) -> Row:
-    created_at = when(row.created_at)
-    return (
-        row.id,
-        row.lead_id,
-        row.seq,
-        row.direction,
-        row.channel,
-        row.channel_message_id,
-        row.text,
-        row.choice_id,
-        json(row.choices),
-        row.status,
-        created_at,
-        created_at,  # status_at
+def write_many(conn: Connection, turns: Sequence[TurnWrite]) -> None:
+    """Write turns whose deliveries are known to be new, one executemany per table (a
+    prospect's turns in order: the last one's lead and conversation rows win)."""
+    if not turns:
+        return
+    upserts = _upserts(conn.dialect.name)
+    rows = [
+        _message_values(m)
+        for t in turns
+        for m in ((t.inbound,) if t.inbound is not None else ()) + t.outbound
+    ]
+    if rows:
+        conn.execute(messages.insert(), rows)
+    last_leads = {t.lead.id: t.lead for t in turns}
+    conn.execute(upserts.lead, [_lead_values(lead) for lead in last_leads.values()])
+    last_conversations = {t.conversation.lead_id: t.conversation for t in turns}
+    conn.execute(
+        upserts.conversation,
+        [
+            {_FIELD_TO_COLUMN.get(f.name, f.name): getattr(c, f.name) for f in _CONV}
+            for c in last_conversations.values()
+        ],
     )
+    events = [_event_values(t.lead.id, e) for t in turns for e in t.score_events]
+    if events:
+        conn.execute(score_events.insert(), events)
+    changes = [asdict(t.stage_change) for t in turns if t.stage_change is not None]
+    if changes:
+        conn.execute(stage_changes.insert(), changes)
+    refused: set[str] = set()
+    for turn in turns:
+        h = turn.handoff
+        if (
+            h is not None
+            and conn.execute(upserts.handoff, {**asdict(h), "status": "open"}).first() is None
+        ):
+            refused.add(h.id)  # the lead had one: its notifications went out with it
+    boxed = [outbox_params(r) for t in turns for r in t.outbox if r.handoff_id not in refused]
+    if boxed:
+        conn.execute(upserts.outbox, boxed)
+    for turn in turns:
+        if turn.refresh is not None:
+            _refresh(conn, turn.refresh)
 
 
-def _lead(row: LeadRow, when: When) -> Row:
-    # A turn is the lead's latest change; LeadRow has no separate updated_at.
-    last_activity_at = when(row.last_activity_at)
-    return (
-        row.id,
-        row.channel,
-        row.channel_user_id,
-        row.name,
-        row.phone,
-        row.email,
-        row.company,
-        row.language,
-        row.stage,
-        row.score,
-        row.band,
-        row.source,
-        row.opted_out,
-        row.unreachable,
-        when(row.created_at),
-        last_activity_at,  # updated_at
-        last_activity_at,
-    )
-
-
-def _conversation(row: ConversationRow, when: When) -> Row:
-    return (
-        row.lead_id,
-        row.flow_id,
-        row.flow_version,
-        row.status,
-        row.current_question,
-        row.state_json,
-        when(row.updated_at),
-    )
-
-
-def _outbox(row: OutboxRow, when: When, json: Json) -> Row:
-    return (
-        row.dedup_key,
-        row.kind,
-        row.channel,
-        row.target,
-        json(row.payload),
-        row.handoff_id,
-        "pending",
-        0,
-        when(row.next_attempt_at),
-        when(row.created_at),
-    )
+def _event_values(lead_id: str, event: ScoreEvent) -> dict[str, Any]:
+    return {
+        "lead_id": lead_id,
+        "at": event.at,
+        "rule_id": event.rule_id,
+        "reason": event.reason,
+        "points": event.points,
+        "kind": event.kind.value,
+        "key": event.key,
+    }
 
 
 async def write_turns(conn: AsyncConnection, turns: Sequence[TurnWrite]) -> set[int]:
-    """Write many turns in the caller's transaction (see `plan_turns`); the duplicates."""
-    if not turns:
-        return set()
-    return await run_plan(plan_turns(conn.dialect, turns), await executor(conn))
+    """Write turns in the caller's transaction (tools and tests); the indexes of those whose
+    inbound message was already stored."""
 
+    def write(sync: Connection) -> set[int]:
+        return {n for n, turn in enumerate(turns) if not write_turn(sync, turn)}
 
-def plan_turns(dialect: Dialect, turns: Sequence[TurnWrite]) -> Plan[set[int]]:
-    """The writes of many turns, one executemany per table, as a plan (storage/raw.py).
-
-    Returns the indexes of turns whose inbound message was already stored (duplicates), whose
-    other writes are skipped. Within one batch the first turn carrying a delivery wins. Each
-    lead and conversation is written once, from the last of its turns in the batch; a stage
-    set by sales (accepted, rejected, won, lost) is kept against a qualification stage.
-    """
-    statements = _statements(dialect)
-    when, json = statements.binds.when, statements.binds.json
-
-    inbound = [_message(turn.inbound, when, json) for turn in turns if turn.inbound is not None]
-    duplicates: set[int] = set()
-    if inbound:
-        stored = set((yield from statements.inbound.returning(inbound)))
-        duplicates = {
-            index
-            for index, turn in enumerate(turns)
-            if turn.inbound is not None and turn.inbound.id not in stored
-        }
-    kept = [turn for index, turn in enumerate(turns) if index not in duplicates]
-    if not kept:
-        return duplicates
-
-    # Later turns of the same lead carry newer state; one row per key also keeps
-    # PostgreSQL's "ON CONFLICT DO UPDATE cannot affect a row twice" out of reach.
-    last_lead = {turn.lead.id: turn.lead for turn in kept}
-    last_conversation = {turn.conversation.lead_id: turn.conversation for turn in kept}
-    yield Many(statements.lead, [_lead(row, when) for row in last_lead.values()])
-    yield Many(
-        statements.conversation,
-        [_conversation(row, when) for row in last_conversation.values()],
-    )
-    yield Many(
-        statements.outbound,
-        [_message(row, when, json) for turn in kept for row in turn.outbound],
-    )
-    yield Many(
-        statements.score_event,
-        [
-            (turn.lead.id, when(e.at), e.rule_id, e.reason, e.points, e.kind.value, e.key)
-            for turn in kept
-            for e in turn.score_events
-        ],
-    )
-    yield Many(
-        statements.stage_change,
-        [
-            (c.lead_id, c.from_stage, c.to_stage, when(c.at), c.reason)
-            for c in (turn.stage_change for turn in kept)
-            if c is not None
-        ],
-    )
-
-    new_handoffs = [turn.handoff for turn in kept if turn.handoff is not None]
-    refused: set[str] = set()
-    if new_handoffs:
-        rows = [
-            (
-                h.id,
-                h.lead_id,
-                when(h.created_at),
-                json(h.summary),
-                h.sdr_id,
-                "open",
-                when(h.due_at),
-            )
-            for h in new_handoffs
-        ]
-        created = set((yield from statements.handoff.returning(rows)))
-        # The lead already had a handoff: its notifications were enqueued with that one.
-        refused = {h.id for h in new_handoffs if h.id not in created}
-    yield Many(
-        statements.outbox,
-        [
-            _outbox(row, when, json)
-            for turn in kept
-            for row in turn.outbox
-            if row.handoff_id is None or row.handoff_id not in refused
-        ],
-    )
-    refreshes = [turn.refresh for turn in kept if turn.refresh is not None]
-    if refreshes:
-        yield Many(statements.refresh, [(json(r.summary), r.lead_id) for r in refreshes])
-        yield Many(
-            statements.release,
-            [(when(r.release_at), r.lead_id) for r in refreshes if r.release_at],
-        )
-        yield Many(statements.withdraw, [(r.lead_id,) for r in refreshes if r.withdrawn])
-    return duplicates
+    return await conn.run_sync(write)

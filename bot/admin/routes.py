@@ -27,7 +27,7 @@ from bot.admin.auth import (
 from bot.admin.forms import parse_decision, parse_sdr_form
 from bot.admin.rendering import query_string, security_headers, slot_views, templates
 from bot.admin.throttle import Flooding, LoginThrottle
-from bot.app import COMMITTER, DB, FLOW, PIPELINE, SETTINGS, utc_now
+from bot.app import DB, FLOW, PIPELINE, SETTINGS, WRITER, utc_now
 from bot.channels.whatsapp_sender import mask
 from bot.web import Handler, read_form
 from scoring import Band, Stage, score
@@ -341,7 +341,7 @@ class AdminSite:
             return self.problem(request, 404, f"There is no handoff {handoff_id}.")
         now = self.clock()
         # Through the single writer, so the decision commits in line with the turns.
-        changed = await request.config_dict[COMMITTER].run(
+        changed = await request.config_dict[WRITER].run(
             lambda conn: decide_handoff(
                 conn, handoff_id, decision, by="admin", at=now, reason=reason
             )
@@ -384,7 +384,7 @@ class AdminSite:
                 form=entered,
             )
         now = self.clock()
-        sdr_id = await request.config_dict[COMMITTER].run(
+        sdr_id = await request.config_dict[WRITER].run(
             lambda conn: add_sdr(
                 conn,
                 new.name,
@@ -407,7 +407,7 @@ class AdminSite:
         active = form.get("active")
         if active not in ("0", "1"):
             return self.problem(request, 400, "Field 'active' must be 0 or 1.")
-        changed = await request.config_dict[COMMITTER].run(
+        changed = await request.config_dict[WRITER].run(
             lambda conn: set_active(conn, sdr_id, active == "1")
         )
         if not changed:

@@ -35,7 +35,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.app import (
     BACKGROUND,
     CLOCK,
-    COMMITTER,
     DB,
     HTTP,
     NOTE_SENDERS,
@@ -44,6 +43,7 @@ from bot.app import (
     SDRS,
     SENDERS,
     WORKER,
+    WRITER,
 )
 from bot.channels.telegram import CHANNEL, TelegramSender, resolve_choice
 from bot.channels.telegram_events import (
@@ -221,7 +221,7 @@ class TelegramChannel:
             await mark_unreachable(conn, lead.id, at)
             return lead.id
 
-        lead_id: str | None = await self._app[COMMITTER].run(mark)
+        lead_id: str | None = await self._app[WRITER].run(mark)
         if lead_id is not None:
             self._app[PIPELINE].forget_lead(lead_id)
             logger.info("telegram: lead %s blocked the bot; marked unreachable", lead_id)
@@ -240,7 +240,7 @@ class TelegramChannel:
         awaiting = self._app[SDRS].awaiting_reason
         reason = inbound.text.strip()
         if reason and (CHANNEL, chat) in awaiting:
-            await record_reason(self._app[COMMITTER], awaiting.pop((CHANNEL, chat)), reason)
+            await record_reason(self._app[WRITER], awaiting.pop((CHANNEL, chat)), reason)
             await self._note(chat, REASON_NOTED)
         elif event.chat_type == "private":
             # Groups are where sales people talk among themselves: answer nothing there.
@@ -257,7 +257,7 @@ class TelegramChannel:
         by = event.message.profile_name or f"telegram {chat}"
         result = await decide(
             self._app[DB],
-            self._app[COMMITTER],
+            self._app[WRITER],
             self._app[PIPELINE],
             handoff_id=handoff_id,
             action=action,
@@ -294,7 +294,7 @@ class TelegramChannel:
     async def _note(self, chat: str, text: str) -> None:
         """A note to an SDR chat, sent from the outbox after anything queued before it."""
         await queue_notes(
-            self._app[COMMITTER],
+            self._app[WRITER],
             channel=CHANNEL,
             target=chat,
             messages=[OutboundMessage(text)],

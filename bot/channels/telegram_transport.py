@@ -22,13 +22,11 @@ Timeouts: PTB passes read/write/connect/pool timeouts per call (`getUpdates` add
 `total` stays unset, so a long poll is never cut by the session's default total timeout.
 """
 
-from typing import Final
+from typing import Any, Final
 from urllib.parse import urlencode
 
 import aiohttp
 import orjson
-from telegram._utils.defaultvalue import DefaultValue
-from telegram._utils.types import JSONDict, ODVInput
 from telegram.error import NetworkError, TelegramError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
@@ -72,25 +70,23 @@ class AiohttpRequest(BaseRequest):
         url: str,
         method: str,
         request_data: RequestData | None = None,
-        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        # seconds, None for no limit, or BaseRequest.DEFAULT_NONE for this transport's default
+        read_timeout: object = BaseRequest.DEFAULT_NONE,
+        write_timeout: object = BaseRequest.DEFAULT_NONE,
+        connect_timeout: object = BaseRequest.DEFAULT_NONE,
+        pool_timeout: object = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         """Send one Bot API call; return (HTTP status, body). PTB interprets both."""
         if self._session.closed:
             raise NetworkError("aiohttp session is closed: the application is shutting down")
-        if (
-            isinstance(read_timeout, DefaultValue)
-            and isinstance(connect_timeout, DefaultValue)
-            and isinstance(pool_timeout, DefaultValue)
-        ):
+        default = BaseRequest.DEFAULT_NONE
+        if read_timeout is default and connect_timeout is default and pool_timeout is default:
             timeout = self._default_timeout
         else:
             timeout = _timeout(
-                self._read if isinstance(read_timeout, DefaultValue) else read_timeout,
-                self._connect if isinstance(connect_timeout, DefaultValue) else connect_timeout,
-                self._pool if isinstance(pool_timeout, DefaultValue) else pool_timeout,
+                _seconds(read_timeout, self._read),
+                _seconds(connect_timeout, self._connect),
+                _seconds(pool_timeout, self._pool),
             )
         body: bytes | aiohttp.FormData | None = None
         headers = self._headers
@@ -113,7 +109,7 @@ class AiohttpRequest(BaseRequest):
             raise NetworkError(f"aiohttp.{type(e).__name__}: {e}") from e
 
     @staticmethod
-    def parse_json_payload(payload: bytes) -> JSONDict:
+    def parse_json_payload(payload: bytes) -> dict[str, Any]:
         """Parse a Bot API answer with orjson (several times faster than json for Messages)."""
         try:
             data = orjson.loads(payload)
@@ -126,6 +122,13 @@ class AiohttpRequest(BaseRequest):
         if not isinstance(data, dict):
             raise TelegramError("Invalid server response: not a JSON object")
         return data
+
+
+def _seconds(given: object, default: float | None) -> float | None:
+    """A timeout PTB passed: its sentinel means this transport's default."""
+    if given is BaseRequest.DEFAULT_NONE:
+        return default
+    return float(given) if isinstance(given, int | float) else None
 
 
 def _timeout(

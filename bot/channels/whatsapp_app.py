@@ -39,7 +39,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.app import (
     BACKGROUND,
     CLOCK,
-    COMMITTER,
     DB,
     HTTP,
     NOTE_SENDERS,
@@ -48,6 +47,7 @@ from bot.app import (
     SDRS,
     SENDERS,
     WORKER,
+    WRITER,
 )
 from bot.channels.whatsapp import StatusEvent, WaEvent, WaInbound
 from bot.channels.whatsapp_sdr import SdrDesk, WhatsAppSdrNotifier
@@ -113,7 +113,7 @@ class WhatsAppChannel:
             windows=windows,
             sdr_desk=SdrDesk(
                 db=app[DB],
-                committer=app[COMMITTER],
+                writer=app[WRITER],
                 pipeline=app[PIPELINE],
                 sdrs=app[SDRS],
                 sender=session_sender,
@@ -236,7 +236,7 @@ class WhatsAppChannel:
                 await mark_unreachable(conn, lead_id, at)
             return await get_lead(conn, lead_id)
 
-        lead: LeadRow | None = await self._app[COMMITTER].run(apply)
+        lead: LeadRow | None = await self._app[WRITER].run(apply)
         if event.status == "failed":
             logger.warning(
                 "whatsapp: message %s to %s failed: %s %s",

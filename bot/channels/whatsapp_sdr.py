@@ -14,7 +14,6 @@ from typing import Any, Final
 
 from bot.channels.whatsapp import WaInbound
 from bot.channels.whatsapp_sender import WhatsAppSender, waiting_for_token
-from bot.committer import GroupCommitter
 from bot.decisions import DecisionResult, decide, record_reason
 from bot.delivery import queue_notes
 from bot.errors import ChannelError
@@ -24,6 +23,7 @@ from dialogs import OutboundMessage
 from handoff.notifiers import decision_choice, parse_decision, withdrawn_message
 from handoff.summary import format_summary
 from storage.database import Database
+from storage.writer import Writer
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ class SdrDesk:
         self,
         *,
         db: Database,
-        committer: GroupCommitter,
+        writer: Writer,
         pipeline: Pipeline,
         sdrs: SdrDirectory,
         sender: WhatsAppSender,
@@ -101,7 +101,7 @@ class SdrDesk:
         wake_outbox: Callable[[], None],
     ) -> None:
         self._db = db
-        self._committer = committer
+        self._writer = writer
         self._pipeline = pipeline
         self._sdrs = sdrs
         self._sender = sender
@@ -130,7 +130,7 @@ class SdrDesk:
             action, handoff_id = decision
             result = await decide(
                 self._db,
-                self._committer,
+                self._writer,
                 self._pipeline,
                 handoff_id=handoff_id,
                 action=action,
@@ -144,7 +144,7 @@ class SdrDesk:
         awaiting = self._sdrs.awaiting_reason
         reason = message.text.strip()
         if reason and (CHANNEL, phone) in awaiting:
-            await record_reason(self._committer, awaiting.pop((CHANNEL, phone)), reason)
+            await record_reason(self._writer, awaiting.pop((CHANNEL, phone)), reason)
             await self._say(phone, OutboundMessage(REASON_NOTED))
         else:
             await self._say(phone, OutboundMessage(SDR_HELP))
@@ -152,7 +152,7 @@ class SdrDesk:
     async def _say(self, phone: str, *messages: OutboundMessage) -> None:
         """Notes to the SDR, sent from the outbox in this order after anything before them."""
         await queue_notes(
-            self._committer,
+            self._writer,
             channel=CHANNEL,
             target=phone,
             messages=messages,

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.committer import GroupCommitter
 from bot.pipeline import Pipeline
 from dialogs import Channel, InboundMessage, load_flow
 from storage.database import Database
 from storage.migrate import upgrade_database
+from storage.writer import Writer
 
 NOW = datetime(2026, 5, 13, 3, 0, tzinfo=UTC)
 SCRIPT = [
@@ -33,15 +33,15 @@ SCRIPT = [
 async def seed(url: str) -> None:
     db = Database.from_url(url)
     await upgrade_database(db)
-    committer = GroupCommitter(db)
-    await committer.start()
-    pipeline = Pipeline(db, committer, load_flow(), clock=lambda: NOW)
+    writer = Writer(db)
+    await writer.start()
+    pipeline = Pipeline(db, writer, load_flow(), clock=lambda: NOW)
     for n, (text, choice) in enumerate(SCRIPT):
         await pipeline.handle(
             InboundMessage(Channel.WEB, "budi", f"m{n}", NOW, text=text, choice_id=choice)
         )
     await pipeline.handle(InboundMessage(Channel.WEB, "sari", "s1", NOW, text="Halo"))
-    await committer.stop()
+    await writer.stop()
     await db.dispose()
 
 

@@ -7,22 +7,22 @@ from datetime import UTC, datetime
 import orjson
 import pytest
 
-from bot.committer import GroupCommitter
 from bot.pipeline import Pipeline
 from dialogs import Channel, InboundMessage, load_flow
 from storage import leads, messages
 from storage.conversations import get_conversation
 from storage.database import Database
+from storage.writer import Writer
 
 NOW = datetime(2026, 5, 13, 3, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 async def pipeline(db: Database) -> AsyncIterator[Pipeline]:
-    committer = GroupCommitter(db)
-    await committer.start()
-    yield Pipeline(db, committer, load_flow(), clock=lambda: NOW)
-    await committer.stop()
+    writer = Writer(db)
+    await writer.start()
+    yield Pipeline(db, writer, load_flow(), clock=lambda: NOW)
+    await writer.stop()
 
 
 def inbound(user: str, message_id: str, text: str) -> InboundMessage:
@@ -71,14 +71,14 @@ async def test_a_retried_message_is_acknowledged_and_not_processed_again(
 
 async def test_a_new_process_still_refuses_a_stored_message(db: Database) -> None:
     flow = load_flow()
-    committer = GroupCommitter(db)
-    await committer.start()
-    await Pipeline(db, committer, flow, clock=lambda: NOW).handle(inbound("u", "m1", "Halo"))
-    restarted = Pipeline(db, committer, flow, clock=lambda: NOW)  # empty memory
+    writer = Writer(db)
+    await writer.start()
+    await Pipeline(db, writer, flow, clock=lambda: NOW).handle(inbound("u", "m1", "Halo"))
+    restarted = Pipeline(db, writer, flow, clock=lambda: NOW)  # empty memory
 
     outcome = await restarted.handle(inbound("u", "m1", "Halo"))
     follow_up = await restarted.handle(inbound("u", "m2", "ya"))
-    await committer.stop()
+    await writer.stop()
 
     assert outcome.duplicate
     assert follow_up.replies[0].text == "Terima kasih! Dengan siapa saya berbicara?"
@@ -86,20 +86,20 @@ async def test_a_new_process_still_refuses_a_stored_message(db: Database) -> Non
 
 async def test_a_new_process_scores_from_the_stored_ledger(db: Database) -> None:
     flow = load_flow()
-    committer = GroupCommitter(db)
-    await committer.start()
-    first = Pipeline(db, committer, flow, clock=lambda: NOW)
+    writer = Writer(db)
+    await writer.start()
+    first = Pipeline(db, writer, flow, clock=lambda: NOW)
     answers = ["Halo", "ya", "Budi", "PT Maju", "saya owner, saya yang memutuskan"]
     for n, text in enumerate(answers):
         before = await first.handle(inbound("u", f"m{n}", text))
-    restarted = Pipeline(db, committer, flow, clock=lambda: NOW)  # empty memory
+    restarted = Pipeline(db, writer, flow, clock=lambda: NOW)  # empty memory
 
     again = await restarted.handle(inbound("u", "m4", answers[-1]))
     async with db.connection() as conn:
         lead = await leads.find_lead(conn, "web", "u")
         assert lead is not None
         stored = await get_conversation(conn, lead.id)
-    await committer.stop()
+    await writer.stop()
 
     # the decision maker's fit points came back from score_events, not from the state JSON
     assert before.score > 25

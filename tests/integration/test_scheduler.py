@@ -2,22 +2,22 @@
 
 from datetime import UTC, datetime, timedelta
 
-from bot.committer import GroupCommitter
 from bot.pipeline import Pipeline
 from bot.scheduler import mark_silent
 from dialogs import Channel, InboundMessage, load_flow
 from storage import leads
 from storage.database import Database
 from storage.score_events import list_score_events
+from storage.writer import Writer
 
 START = datetime(2026, 5, 13, 3, 0, tzinfo=UTC)
 
 
 async def test_a_prospect_silent_for_a_day_loses_points_once(db: Database) -> None:
     clock = [START]
-    committer = GroupCommitter(db)
-    await committer.start()
-    pipeline = Pipeline(db, committer, load_flow(), clock=lambda: clock[0])
+    writer = Writer(db)
+    await writer.start()
+    pipeline = Pipeline(db, writer, load_flow(), clock=lambda: clock[0])
     await pipeline.handle(InboundMessage(Channel.WEB, "quiet", "m1", START, text="Halo"))
     await pipeline.handle(InboundMessage(Channel.WEB, "busy", "b1", START, text="Halo"))
     clock[0] = START + timedelta(hours=23)
@@ -26,7 +26,7 @@ async def test_a_prospect_silent_for_a_day_loses_points_once(db: Database) -> No
     clock[0] = START + timedelta(hours=25)
     first = await mark_silent(db, pipeline, clock[0])
     again = await mark_silent(db, pipeline, clock[0])
-    await committer.stop()
+    await writer.stop()
 
     assert (first, again) == (1, 0)
     async with db.connection() as conn:

@@ -11,7 +11,7 @@ from storage.leads import get_lead
 from storage.messages import transcript
 from storage.outbox import list_outbox
 from storage.score_events import list_score_events
-from storage.turns import HandoffRefresh, _statements, write_turns
+from storage.turns import HandoffRefresh, release_routing, write_turns
 
 from .factories import NOW, count_rows, make_lead, make_outbox, make_turn
 
@@ -284,9 +284,11 @@ async def test_sqlite_finds_the_routing_to_release_by_handoff_not_among_all_pend
     # Runs on every turn that ends a qualified conversation: it must not walk the pending
     # rows, which pile up while an SDR channel is down. (PostgreSQL plans from statistics;
     # SQLite has none unless ANALYZE ran, so the statement and indexes must lead it.)
-    sql = _statements(sqlite_db.engine.dialect).release
+    compiled = release_routing("x", NOW).compile(dialect=sqlite_db.engine.dialect)
+    params = tuple(compiled.params[name] for name in compiled.positiontup or ())
+    params = tuple(p.isoformat() if hasattr(p, "isoformat") else p for p in params)
     async with sqlite_db.connection() as conn:
-        plan = await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", (NOW.isoformat(), "x"))
+        plan = await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", params)
         details = [row[-1] for row in plan]
     assert any("ix_outbox_handoff_id_kind" in line for line in details), details
     assert not any("ix_outbox_status" in line for line in details), details
