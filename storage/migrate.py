@@ -6,12 +6,16 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from storage.database import Database
 from storage.models import metadata
 
 SCRIPT_LOCATION = "storage:migrations"
+# Replicas started together all upgrade at start-up: on PostgreSQL they take this
+# transaction-scoped advisory lock first, so one upgrades and the rest find it current.
+MIGRATION_LOCK = 0x7175616C69626F74  # "qualibot"
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -50,8 +54,10 @@ async def upgrade(url: str) -> None:
 
 
 async def upgrade_database(db: Database, revision: str = "head") -> None:
-    """Upgrade an open Database to `revision`, in one transaction."""
+    """Upgrade an open Database to `revision`, in one transaction, one process at a time."""
     async with db.transaction() as conn:
+        if db.backend == "postgresql":
+            await conn.execute(select(func.pg_advisory_xact_lock(MIGRATION_LOCK)))
         await conn.run_sync(_upgrade, revision)
 
 

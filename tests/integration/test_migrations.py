@@ -1,9 +1,11 @@
 """Migrations: the shipped revision matches the models exactly, and goes down and up again."""
 
+import asyncio
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
@@ -18,6 +20,7 @@ from storage.migrate import (
     upgrade_database,
 )
 from storage.models import metadata
+from tests.postgres import create_database, drop_database
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
@@ -76,3 +79,32 @@ def test_the_alembic_command_line_uses_the_shipped_config(tmp_path: Path) -> Non
 
     assert upgraded.returncode == 0, upgraded.stderr
     assert checked.returncode == 0, checked.stderr
+
+
+@pytest.mark.postgres
+async def test_replicas_started_together_upgrade_one_after_the_other() -> None:
+    # Four processes' start-up upgrades at once on an empty database, as replicas start:
+    # without the lock the later ones die creating alembic_version (duplicate pg_type row).
+    url = await create_database()
+    replicas = [Database.from_url(url) for _ in range(4)]
+    try:
+        for replica in replicas:  # connected up front, so the upgrades truly overlap
+            async with replica.connection():
+                pass
+        results = await asyncio.gather(
+            *(upgrade_database(replica) for replica in replicas), return_exceptions=True
+        )
+        revision = await current_revision(replicas[0])
+        diff = await schema_diff(replicas[0])
+    finally:
+        for replica in replicas:
+            await replica.dispose()
+        await drop_database(url)
+
+    assert results == [None, None, None, None]
+    assert revision == HEAD
+    assert diff == []
+
+    assert results == [None] * len(replicas)
+    assert revision == HEAD
+    assert diff == []
