@@ -280,12 +280,10 @@ import os, sys
 sys.stderr = open(os.devnull, "w")  # one INFO line per update, formatted as in production
 from aiohttp import web
 from bot.app import build_app
-from bot.channels.telegram_app import TELEGRAM_THROTTLE
 from bot.config import Settings
 from bot.logs import setup_logging
 setup_logging()
 app = build_app(Settings())
-app[TELEGRAM_THROTTLE] = False
 web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), access_log=None, print=None)
 """
 SECRET = "bench-secret"
@@ -478,6 +476,9 @@ async def measure_telegram(
             "QUALIBOT_TELEGRAM__TOKEN": fake.token,
             "QUALIBOT_TELEGRAM__API_URL": fake.api_url,
             "QUALIBOT_TELEGRAM__WEBHOOK_SECRET": SECRET,
+            # Telegram's flood limits (1 message/s per chat) would be all this measures
+            "QUALIBOT_TELEGRAM__LIMITS__PER_SECOND": "0",
+            "QUALIBOT_TELEGRAM__LIMITS__PER_CHAT_PER_SECOND": "0",
         }
         url = f"http://127.0.0.1:{port}"
         chats = count(10_000_000)

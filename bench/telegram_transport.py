@@ -113,7 +113,7 @@ async def bench(fake: FakeTelegram, api_url: str, calls: int, rounds: int) -> No
                     return await response.read()
 
             results["raw"].append(await measure(fake, raw, calls))
-        sender = TelegramSender.create(token, session, api_url=api_url, throttle=False)
+        sender = TelegramSender.create(token, session, api_url=api_url)
         await sender.start()
         sender_cpu, _ = await measure(fake, lambda: sender.send(str(CHAT), MESSAGE), calls)
         await sender.close()

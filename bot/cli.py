@@ -83,29 +83,46 @@ def _serve(args: argparse.Namespace) -> int:
 
     from bot.app import build_app
     from bot.logs import setup_logging
+    from bot.workers import WorkersRefused, check_workers, serve_workers
     from dialogs import FlowErrors
 
     settings = _settings(args)
+    workers = settings.workers if args.workers is None else args.workers
     setup_logging()
+    database = settings.database_url.split("://")[0]
+
+    def announce(url: str, count: int = workers) -> None:
+        plural = f", {count} workers" if count > 1 else ""
+        print(f"qualibot: web chat on {url}/  (admin: /admin, database: {database}{plural})")
+        sys.stdout.flush()
+
+    if not args.worker:
+        try:
+            check_workers(settings, workers)
+        except WorkersRefused as e:
+            print(f"qualibot: {e}", file=sys.stderr)
+            return 2
+        if workers > 1:
+            return serve_workers(settings, workers, announce)
     try:
         app = build_app(settings, tune_gc=True)
     except FlowErrors as e:
         print(e, file=sys.stderr)
         return 2
-    database = settings.database_url.split("://")[0]
 
     def started(banner: str) -> None:
         # aiohttp's banner names the bound address: with --port 0, the port the OS chose.
         urls = re.findall(r"https?://[^\s,]+", banner)
-        where = urls[0] if urls else f"http://{settings.host}:{settings.port}"
-        print(f"qualibot: web chat on {where}/  (admin: /admin, database: {database})", flush=True)
+        announce(urls[0] if urls else f"http://{settings.host}:{settings.port}")
 
     web.run_app(
         app,
         host=settings.host,
         port=settings.port,
         access_log=None,
-        print=started,
+        # a worker of `--workers N` shares the port with its siblings and stays quiet
+        reuse_port=args.worker or None,
+        print=None if args.worker else started,
         loop=_event_loop(),
     )
     return 0
@@ -143,6 +160,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port (default 8080, QUALIBOT_PORT)")
     serve.add_argument("--database-url", help="QUALIBOT_DATABASE_URL")
     serve.add_argument("--flow", type=Path, help="flow YAML (QUALIBOT_FLOW)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        help="processes sharing the port (default 1, QUALIBOT_WORKERS); more than 1 needs "
+        "PostgreSQL",
+    )
+    serve.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     serve.set_defaults(func=_serve)
 
     db = commands.add_parser("db", help="database schema")

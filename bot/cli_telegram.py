@@ -46,7 +46,7 @@ def _run(job: Job, config: "TelegramConfig") -> int:
         timeout = aiohttp.ClientTimeout(total=30, connect=10)
         async with aiohttp.ClientSession(timeout=timeout) as session:
             sender = TelegramSender.create(
-                config.token.get_secret_value(), session, api_url=config.api_url, throttle=False
+                config.token.get_secret_value(), session, api_url=config.api_url
             )
             try:
                 await sender.start()

@@ -15,6 +15,17 @@ def _split_ids(value: object) -> object:
     return value
 
 
+class TelegramLimits(BaseModel):
+    """Client-side flood limits on sends; the defaults are the Bot API's (about 30 messages a
+    second overall, about 1 a second per chat, short bursts allowed). 0 turns a limit off.
+    They hold per process: `serve --workers N` gives each worker 1/N of the overall limit."""
+
+    per_second: float = Field(default=30.0, ge=0)
+    burst: int = Field(default=30, ge=1)
+    per_chat_per_second: float = Field(default=1.0, ge=0)
+    chat_burst: int = Field(default=3, ge=1)
+
+
 class TelegramConfig(BaseModel):
     """The Telegram channel; off unless a token is set."""
 
@@ -23,6 +34,7 @@ class TelegramConfig(BaseModel):
     webhook_secret: SecretStr | None = None
     mode: Literal["webhook", "polling"] = "webhook"
     sdr_chat_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    limits: TelegramLimits = Field(default_factory=TelegramLimits)
 
     @field_validator("sdr_chat_ids", mode="before")
     @classmethod
@@ -72,6 +84,7 @@ class Settings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///qualibot.db"
     host: str = "127.0.0.1"
     port: int = 8080
+    workers: int = Field(default=1, ge=1)  # `serve` processes; more than 1 needs PostgreSQL
     public_url: str = ""  # used in links (transcripts in handoff summaries)
     admin_password: SecretStr | None = None
     flow: Path | None = None  # a flow file; default: the bundled BANT flow

@@ -156,10 +156,10 @@ def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
 class RateLimiter:
     """Telegram's flood limits as two token buckets: per chat and for the whole bot.
 
-    FAQ guidance (CHANNELS.md A8): about 1 message/s per chat with short bursts allowed, about
-    30/s overall. GCRA-style: one timestamp per bucket, O(1) per send, so it is cheap enough
-    to leave on. Waiting happens here, before the call; a 429 that still comes back becomes a
-    ChannelError with `retry_after` for the outbox.
+    The Bot API FAQ: about 1 message/s per chat with short bursts allowed, about 30/s overall
+    (the defaults; a rate of 0 turns that bucket off). GCRA-style: one timestamp per bucket,
+    O(1) per send, so it is cheap enough to leave on. Waiting happens here, before the call;
+    a 429 that still comes back becomes a ChannelError with `retry_after` for the outbox.
     """
 
     def __init__(
@@ -171,9 +171,9 @@ class RateLimiter:
         chat_burst: int = 3,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._interval = 1.0 / per_second
+        self._interval = 1.0 / per_second if per_second else 0.0
         self._burst = burst
-        self._chat_interval = 1.0 / per_chat_per_second
+        self._chat_interval = 1.0 / per_chat_per_second if per_chat_per_second else 0.0
         self._chat_burst = chat_burst
         self._monotonic = monotonic
         self._global = 0.0
@@ -273,19 +273,15 @@ class TelegramSender:
         *,
         api_url: str = DEFAULT_API_URL,
         limiter: RateLimiter | None = None,
-        throttle: bool = True,
     ) -> Self:
         """A sender on the app's shared session. Call `start()` before use, `close()` after.
 
-        Sends are throttled by `limiter` (Telegram's defaults when None); `throttle=False`
-        turns that off for benchmarks and tests.
+        Sends wait for `limiter` when there is one (None: no client-side throttling).
         """
         request = AiohttpRequest(session)
         # getUpdates and every other call share one request object; both borrow one session.
         bot = Bot(token, base_url=api_url, request=request, get_updates_request=request)
-        if not throttle:
-            return cls(bot)
-        return cls(bot, limiter=limiter or RateLimiter())
+        return cls(bot, limiter=limiter)
 
     async def start(self) -> None:
         """Check the token with getMe (PTB's `initialize`), so a bad one fails at start-up."""

@@ -45,7 +45,7 @@ from bot.app import (
     WORKER,
     WRITER,
 )
-from bot.channels.telegram import CHANNEL, TelegramSender, resolve_choice
+from bot.channels.telegram import CHANNEL, RateLimiter, TelegramSender, resolve_choice
 from bot.channels.telegram_events import (
     AnsweredQuestion,
     Blocked,
@@ -54,7 +54,7 @@ from bot.channels.telegram_events import (
     Unblocked,
 )
 from bot.channels.telegram_web import run_polling, telegram_routes
-from bot.config import TelegramConfig
+from bot.config import TelegramConfig, TelegramLimits
 from bot.decisions import decide, record_reason
 from bot.delivery import queue_notes
 from bot.errors import ChannelError
@@ -66,9 +66,6 @@ from storage.leads import find_lead, mark_unreachable
 
 logger = logging.getLogger(__name__)
 
-# Tests and benchmarks set this to False before the app starts: Telegram's flood limits
-# (1 message/s per chat) would otherwise dominate what they measure.
-TELEGRAM_THROTTLE = web.AppKey("telegram_throttle", bool)
 ENGINE_CHOICES: Final = ("yes", "no", "pending:0", "pending:1")  # not flow options
 ASK_REASON: Final = "Why was it rejected? Reply with the reason."
 REASON_NOTED: Final = "Thanks, the reason is recorded."
@@ -334,7 +331,7 @@ def setup_telegram(app: web.Application, config: TelegramConfig) -> Lifecycle:
             config.token.get_secret_value(),
             app[HTTP],
             api_url=config.api_url,
-            throttle=app.get(TELEGRAM_THROTTLE, True),
+            limiter=rate_limiter(config.limits),
         )
         await sender.start()
         channel.attach(sender)
@@ -363,3 +360,15 @@ def setup_telegram(app: web.Application, config: TelegramConfig) -> Lifecycle:
         await sender.close()
 
     return lifecycle
+
+
+def rate_limiter(limits: TelegramLimits) -> RateLimiter | None:
+    """The configured flood limits; None when both rates are 0 (no client-side throttling)."""
+    if not limits.per_second and not limits.per_chat_per_second:
+        return None
+    return RateLimiter(
+        per_second=limits.per_second,
+        burst=limits.burst,
+        per_chat_per_second=limits.per_chat_per_second,
+        chat_burst=limits.chat_burst,
+    )

@@ -20,8 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.app import DB, WORKER, build_app
-from bot.channels.telegram_app import TELEGRAM_THROTTLE
-from bot.config import Settings, TelegramConfig, WhatsAppConfig
+from bot.config import Settings, TelegramConfig, TelegramLimits, WhatsAppConfig
 from storage.leads import find_lead
 from storage.messages import transcript
 from tests.fakes.graph_api import DEFAULT_TOKEN, FakeGraph, signed_post, text_message, value
@@ -70,7 +69,10 @@ async def client(
                 Settings(
                     database_url=url,
                     telegram=TelegramConfig(
-                        token=tg.token, api_url=tg.api_url, webhook_secret=TG_SECRET
+                        token=tg.token,
+                        api_url=tg.api_url,
+                        webhook_secret=TG_SECRET,
+                        limits=TelegramLimits(per_second=0, per_chat_per_second=0),
                     ),
                     whatsapp=WhatsAppConfig(
                         graph_url=graph.base_url,
@@ -81,7 +83,6 @@ async def client(
                     ),
                 )
             )
-            app[TELEGRAM_THROTTLE] = False
             yield await aiohttp_client(app)
     finally:
         if request.param == "postgresql":

@@ -17,8 +17,8 @@ import pytest
 from aiohttp import web
 
 from bot.app import BACKGROUND, DB, WORKER, build_app
-from bot.channels.telegram_app import TELEGRAM_THROTTLE, WebhookSecretMissing
-from bot.config import Settings, TelegramConfig
+from bot.channels.telegram_app import WebhookSecretMissing
+from bot.config import Settings, TelegramConfig, TelegramLimits
 from dialogs.texts import DEFAULT_TEXTS
 from storage import leads, messages, outbox
 from storage.rows import LeadRow
@@ -151,6 +151,8 @@ def telegram_settings(tmp_path: Path, fake: FakeTelegram, **telegram: Any) -> Se
         "api_url": fake.api_url,
         "webhook_secret": SECRET,
         "sdr_chat_ids": [str(SALES_GROUP)],
+        # 1 message/s per chat would make every test slow
+        "limits": TelegramLimits(per_second=0, per_chat_per_second=0),
         **telegram,
     }
     return Settings(
@@ -164,7 +166,6 @@ async def start_rig(
     aiohttp_client: MakeClient, settings: Settings, fake: FakeTelegram, clock: Clock
 ) -> Rig:
     app = build_app(settings, clock=clock)
-    app[TELEGRAM_THROTTLE] = False  # 1 message/s per chat would make every test slow
     return Rig(await aiohttp_client(app), fake, clock)
 
 

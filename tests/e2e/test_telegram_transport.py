@@ -42,7 +42,7 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
 async def sender(
     fake: FakeTelegram, session: aiohttp.ClientSession
 ) -> AsyncIterator[TelegramSender]:
-    sender = TelegramSender.create(fake.token, session, api_url=fake.api_url, throttle=False)
+    sender = TelegramSender.create(fake.token, session, api_url=fake.api_url)
     await sender.start()
     yield sender
     await sender.close()

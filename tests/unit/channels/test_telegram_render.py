@@ -1,5 +1,6 @@
 """OutboundMessage -> sendMessage bodies: keyboards, callback_data that fits, split texts."""
 
+import pytest
 from telegram import InlineKeyboardMarkup
 
 from bot.channels.telegram import (
@@ -13,7 +14,9 @@ from bot.channels.telegram import (
     split_text,
     utf16_len,
 )
+from bot.channels.telegram_app import rate_limiter
 from bot.channels.telegram_web import SeenUpdates
+from bot.config import Settings, TelegramLimits
 from dialogs.messages import Choice, OutboundMessage
 
 LONG_ID = "budget_range:" + "x" * 80
@@ -198,3 +201,29 @@ def test_seen_updates_is_bounded_and_not_a_high_water_mark() -> None:
 
     assert claims == [True, True, True, True]  # 5 < 900 is new; 900 was evicted
     assert len(seen) == 2
+
+
+def test_flood_limits_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QUALIBOT_TELEGRAM__TOKEN", "123:abc")
+    monkeypatch.setenv("QUALIBOT_TELEGRAM__LIMITS__PER_CHAT_PER_SECOND", "4")
+    monkeypatch.setenv("QUALIBOT_TELEGRAM__LIMITS__CHAT_BURST", "1")
+    settings = Settings(_env_file=None)
+    assert settings.telegram is not None
+
+    limiter = rate_limiter(settings.telegram.limits)
+
+    assert limiter is not None
+    waits = [limiter.reserve("42") for _ in range(3)]
+    assert waits[0] == 0.0
+    assert 0.2 < waits[1] <= 0.25 < waits[2] <= 0.5
+
+
+def test_the_bot_api_defaults_apply_unless_both_limits_are_off() -> None:
+    default = rate_limiter(TelegramLimits())
+    assert default is not None
+    assert [default.reserve("42") for _ in range(4)][3] > 0.9  # 3 at once, then 1/s
+
+    assert rate_limiter(TelegramLimits(per_second=0, per_chat_per_second=0)) is None
+    only_global = rate_limiter(TelegramLimits(per_chat_per_second=0))
+    assert only_global is not None
+    assert [only_global.reserve("42") for _ in range(30)] == [0.0] * 30
