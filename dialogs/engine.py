@@ -142,7 +142,7 @@ class _Turn:
         self.flow, self.now, self.before, self.inbound = flow, now, state, inbound
         # shallow: values stay validated models, so building the new state needs no
         # validation pass (the engine runs on every message)
-        self.fields: dict[str, Any] = state.__dict__.copy()
+        self.fields: dict[str, Any] = dict(state)
         self.fields["slots"] = dict(state.slots)
         self.fields["held"] = dict(state.held)
         self.fields["asked"] = dict(state.asked)

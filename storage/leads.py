@@ -7,6 +7,7 @@ from typing import Final
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.messages import update_status_by_channel_id
 from storage.models import conversations, handoffs, leads, messages, outbox, score_events
 from storage.models import stage_changes as stage_changes_table
 from storage.rows import LeadRow, StageChangeRow
@@ -133,3 +134,36 @@ async def funnel_counts(conn: AsyncConnection) -> dict[str, int]:
     """How many leads are at each stage (stages with no lead are absent)."""
     query = select(leads.c.stage, func.count()).group_by(leads.c.stage)
     return {str(stage): int(count) for stage, count in await conn.execute(query)}
+
+
+async def mark_chat_unreachable(
+    conn: AsyncConnection, channel: str, channel_user_id: str, at: datetime
+) -> str | None:
+    """A channel user blocked the bot: flag their lead; its id, or None if they have none."""
+    lead = await find_lead(conn, channel, channel_user_id)
+    if lead is None:
+        return None
+    await mark_unreachable(conn, lead.id, at)
+    return lead.id
+
+
+async def record_receipt(
+    conn: AsyncConnection,
+    channel: str,
+    channel_message_id: str,
+    status: str,
+    at: datetime,
+    *,
+    error_code: str | None = None,
+    unreachable: bool = False,
+) -> LeadRow | None:
+    """Apply a delivery receipt (and flag the lead when the number cannot be reached); the
+    lead whose message it changed, or None (not one of ours, or not a step forward)."""
+    lead_id = await update_status_by_channel_id(
+        conn, channel, channel_message_id, status, at, error_code=error_code
+    )
+    if lead_id is None:
+        return None
+    if unreachable:
+        await mark_unreachable(conn, lead_id, at)
+    return await get_lead(conn, lead_id)

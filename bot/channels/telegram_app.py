@@ -30,7 +30,6 @@ from datetime import datetime
 from typing import Any, Final
 
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.app import (
     BACKGROUND,
@@ -62,7 +61,7 @@ from bot.inbound import MalformedInbound
 from bot.locks import KeyedLocks
 from dialogs import InboundMessage, OutboundMessage
 from handoff.notifiers import ChannelNotifier, parse_decision
-from storage.leads import find_lead, mark_unreachable
+from storage.leads import mark_chat_unreachable
 
 logger = logging.getLogger(__name__)
 
@@ -211,14 +210,9 @@ class TelegramChannel:
         self.blocked.add(chat)
         at = event.at
 
-        async def mark(conn: AsyncConnection) -> str | None:
-            lead = await find_lead(conn, CHANNEL, chat)
-            if lead is None:
-                return None
-            await mark_unreachable(conn, lead.id, at)
-            return lead.id
-
-        lead_id: str | None = await self._app[WRITER].run(mark)
+        lead_id: str | None = await self._app[WRITER].run(
+            lambda conn: mark_chat_unreachable(conn, CHANNEL, chat, at)
+        )
         if lead_id is not None:
             self._app[PIPELINE].forget_lead(lead_id)
             logger.info("telegram: lead %s blocked the bot; marked unreachable", lead_id)

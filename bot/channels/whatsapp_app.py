@@ -34,7 +34,6 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.app import (
     BACKGROUND,
@@ -66,8 +65,7 @@ from bot.inbound import MalformedInbound, believable
 from bot.locks import KeyedLocks
 from handoff.notifiers import parse_decision
 from scoring import Engagement
-from storage.leads import get_lead, mark_unreachable
-from storage.messages import update_status_by_channel_id
+from storage.leads import record_receipt
 from storage.rows import LeadRow
 
 logger = logging.getLogger(__name__)
@@ -226,17 +224,17 @@ class WhatsAppChannel:
         undeliverable = code == UNDELIVERABLE
         at = believable(event.at, self._clock())
 
-        async def apply(conn: AsyncConnection) -> LeadRow | None:
-            lead_id = await update_status_by_channel_id(
-                conn, CHANNEL, event.wamid, event.status, at, error_code=code
+        lead: LeadRow | None = await self._app[WRITER].run(
+            lambda conn: record_receipt(
+                conn,
+                CHANNEL,
+                event.wamid,
+                event.status,
+                at,
+                error_code=code,
+                unreachable=undeliverable,
             )
-            if lead_id is None:
-                return None  # not one of our stored replies, or not a step forward
-            if undeliverable:
-                await mark_unreachable(conn, lead_id, at)
-            return await get_lead(conn, lead_id)
-
-        lead: LeadRow | None = await self._app[WRITER].run(apply)
+        )
         if event.status == "failed":
             logger.warning(
                 "whatsapp: message %s to %s failed: %s %s",
