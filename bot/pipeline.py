@@ -127,7 +127,14 @@ class Pipeline:
         # then the only place a handoff goes, and there is nothing to route.
         self.route_handoffs = True
 
-    def _flow_for(self, state: ConversationState) -> Flow:
+    def use_flow(self, flow: Flow, live: bool) -> None:
+        """Serve conversations on `flow`'s version; `live`: new conversations start on it
+        (bot.flow_registry calls this when a version is published; chats in flight stay)."""
+        self._flows[(flow.id, flow.version)] = flow
+        if live:
+            self.flow = flow
+
+    def flow_for(self, state: ConversationState) -> Flow:
         # A conversation stays on the flow version it started with.
         return self._flows.get((state.flow_id, state.flow_version), self.flow)
 
@@ -230,7 +237,7 @@ class Pipeline:
 
             def decide(loaded: Loaded) -> tuple[TurnWrite, _Decided]:
                 session = self._from_store(loaded, cached, channel, user)
-                flow = self._flow_for(session.state)
+                flow = self.flow_for(session.state)
                 result = step(session.state, flow, inbound, now)
                 turn, reply_ids, handoff_id = self._turn(session, flow, inbound, result, now)
                 return turn, _Decided(session, result, reply_ids, handoff_id)
@@ -278,7 +285,7 @@ class Pipeline:
 
     def _duplicate_of(self, session: LeadSession) -> Outcome:
         state = session.state
-        current = self._flow_for(state)
+        current = self.flow_for(state)
         value = compute_score(state.ledger, self._clock(), current.policy)
         return Outcome(
             lead_id=session.id,
@@ -519,7 +526,7 @@ class Pipeline:
                 if rule in SILENCE_RULES and stored.updated_at >= quiet_since:
                     return None, None
                 session = self._from_store(loaded, cached, channel, user)
-                flow = self._flow_for(session.state)
+                flow = self.flow_for(session.state)
                 result = apply_signal(session.state, flow, rule, now)
                 placeholder = InboundMessage(
                     channel=Channel(channel), channel_user_id=user, message_id="", sent_at=now

@@ -24,8 +24,10 @@ from bot.admin.auth import (
     AdminAuth,
     AdminSession,
 )
+from bot.admin.dashboard import dashboard_routes
 from bot.admin.forms import parse_decision, parse_sdr_form
 from bot.admin.rendering import query_string, security_headers, slot_views, templates
+from bot.admin.studio_pages import studio_routes
 from bot.admin.throttle import Flooding, LoginThrottle
 from bot.app import DB, FLOW, PIPELINE, SETTINGS, WRITER, utc_now
 from bot.channels.whatsapp_sender import mask
@@ -425,8 +427,8 @@ def admin_routes(app: web.Application, *, clock: Callable[[], datetime] = utc_no
     password = app[SETTINGS].admin_password
     auth = AdminAuth(password, clock=clock) if password and password.get_secret_value() else None
     site = AdminSite(auth, templates(), clock, LoginThrottle(clock=clock))
-    # Admin forms are a few fields: 64 KiB is plenty (aiohttp's default would be 1 MiB).
-    admin = web.Application(middlewares=[site.guard], client_max_size=64 * 1024)
+    # Admin forms are a few fields, or a flow's YAML from the studio's editor (bant: ~10 KiB).
+    admin = web.Application(middlewares=[site.guard], client_max_size=512 * 1024)
     admin.on_response_prepare.append(security_headers)
     if auth is None:
         logger.warning("admin disabled: set QUALIBOT_ADMIN_PASSWORD to enable /admin")
@@ -442,6 +444,8 @@ def admin_routes(app: web.Application, *, clock: Callable[[], datetime] = utc_no
     admin.router.add_get("/sdrs", site.sdrs)
     admin.router.add_post("/sdrs", site.add_sdr)
     admin.router.add_post(r"/sdrs/{sdr_id:[0-9]{1,9}}/active", site.set_sdr_active)
+    studio_routes(admin, site)
+    dashboard_routes(admin, site)
     if auth is None:
         # Any other admin path (including unknown ones) gets the same "disabled" page.
         admin.router.add_route("*", "/{tail:.*}", site.inbox)

@@ -126,7 +126,9 @@ async def test_login_opens_the_inbox_with_a_locked_down_cookie(admin: AppClient)
     assert int(cookie["max-age"]) == 12 * 3600
     assert inbox.status == 200
     assert "<h1>Inbox</h1>" in await inbox.text()
-    assert "script-src" not in inbox.headers["Content-Security-Policy"]
+    # scripts only from the admin's own files, never inline
+    assert "script-src 'self';" in inbox.headers["Content-Security-Policy"]
+    assert "unsafe-inline'; img" in inbox.headers["Content-Security-Policy"]  # styles only
     assert inbox.headers["X-Frame-Options"] == "DENY"
 
 
