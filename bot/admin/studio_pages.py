@@ -5,7 +5,7 @@ session's CSRF token like every admin page; read-only pages need no JavaScript.
 
 import logging
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from aiohttp import web
 
@@ -223,9 +223,15 @@ class StudioPages:
         raise web.HTTPSeeOther(f"/admin/flows/{name}?published={version}")
 
 
-async def studio_script(_: web.Request) -> web.Response:
-    """The editor's own script (the CSP allows scripts from this site only)."""
-    text = resources.files("bot").joinpath("static/studio.js").read_text(encoding="utf-8")
+SCRIPTS: Final = frozenset({"studio.js", "live.js"})
+
+
+async def admin_script(request: web.Request) -> web.Response:
+    """The admin's own scripts (the CSP allows scripts from this site only, never inline)."""
+    name = request.match_info["script"]
+    if name not in SCRIPTS:
+        raise web.HTTPNotFound
+    text = resources.files("bot").joinpath(f"static/{name}").read_text(encoding="utf-8")
     return web.Response(
         text=text, content_type="text/javascript", headers={"Cache-Control": "no-cache"}
     )
@@ -243,4 +249,4 @@ def studio_routes(admin: web.Application, site: "AdminSite") -> None:
     admin.router.add_get(f"/flows/{NAME}/diff", pages.diff)
     admin.router.add_post(f"/flows/{NAME}/publish", pages.publish)
     admin.router.add_post(f"/flows/{NAME}/rollback", pages.rollback)
-    admin.router.add_get("/static/studio.js", studio_script, name="admin.studio_js")
+    admin.router.add_get(r"/static/{script:[a-z]+\.js}", admin_script)

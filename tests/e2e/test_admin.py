@@ -248,8 +248,8 @@ async def test_inbox_lists_leads_with_stage_and_funnel(admin: AppClient) -> None
 
     assert "(1 leads)" in page
     assert len(re.findall(r'href="/admin/leads/[0-9a-f]+"', page)) == 1
-    assert "<td>web</td>" in page
-    assert "<td>lead</td>" in page
+    assert '<td data-label="Channel">web</td>' in page
+    assert '<td data-label="Stage">lead</td>' in page
 
 
 async def test_inbox_filters_by_stage_and_rejects_unknown_ones(admin: AppClient) -> None:
@@ -357,7 +357,7 @@ async def test_won_needs_an_accepted_handoff(admin: AppClient) -> None:
 
     assert early.status == 409
     assert won.status == 200
-    assert '<td class="status">won' in page
+    assert '<td data-label="Status" class="status">won' in page
 
 
 # SDRs

@@ -1,6 +1,7 @@
 """The JSON admin API for flows, over HTTP against the real app: tokens, drafts that do not go
 live, publishing to new chats only, rollback, and the funnel per version."""
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -185,3 +186,25 @@ async def test_a_draft_naming_another_flow_is_refused(api: AppClient) -> None:
 
     assert status == 422
     assert body["errors"][0]["path"] == "id"
+
+
+async def test_another_worker_on_the_database_takes_a_publish_within_its_poll(
+    aiohttp_client: MakeClient, any_settings: Settings
+) -> None:
+    settings = any_settings.model_copy(
+        update={"admin_token": SecretStr(TOKEN), "flow_check_seconds": 0.05}
+    )
+    first = await aiohttp_client(build_app(settings))
+    second = await aiohttp_client(build_app(settings))
+    await put_draft(first, edited())
+
+    await post(first, "publish", {})
+    for _ in range(100):  # the second worker polls every 50 ms
+        health = await (await second.get("/healthz")).json()
+        if health["flow"] == "bant v2":
+            break
+        await asyncio.sleep(0.05)
+    greeting = await chat(second, "elsewhere", "e1", "Halo")
+
+    assert health["flow"] == "bant v2"
+    assert greeting["replies"][0]["text"].startswith(NEW_GREETING)
