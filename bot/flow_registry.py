@@ -45,6 +45,7 @@ class FlowRegistry:
         self._live = initial
         self._live_version: int | None = None  # None until the database's version is live
         self._listeners: list[Listener] = []
+        self._refreshing = asyncio.Lock()
 
     @property
     def live(self) -> Flow:
@@ -94,20 +95,27 @@ class FlowRegistry:
         return flow
 
     async def refresh(self) -> bool:
-        """Take a newly published version live; whether the live version changed."""
-        async with self._db.connection() as conn:
-            published = (await published_versions(conn)).get(self.flow_id)
-            if published is None or published == self._live_version:
+        """Take a newly published version live; whether the live version changed.
+
+        One refresh at a time (the poll and a publish in this process may overlap), and never
+        backwards: published version numbers only grow, so an older answer read before a
+        publish committed cannot undo it."""
+        async with self._refreshing:
+            async with self._db.connection() as conn:
+                published = (await published_versions(conn)).get(self.flow_id)
+                if published is None or (
+                    self._live_version is not None and published <= self._live_version
+                ):
+                    return False
+                stored = None
+                if (self.flow_id, published) not in self._flows:
+                    stored = await get_version(conn, self.flow_id, published)
+            if stored is not None:
+                self._add(stored.source, stored.version)
+            flow = self._flows.get((self.flow_id, published))
+            if flow is None:
                 return False
-            stored = None
-            if (self.flow_id, published) not in self._flows:
-                stored = await get_version(conn, self.flow_id, published)
-        if stored is not None:
-            self._add(stored.source, stored.version)
-        flow = self._flows.get((self.flow_id, published))
-        if flow is None:
-            return False
-        self._live, self._live_version = flow, published
+            self._live, self._live_version = flow, published
         logger.info("flow %s v%d is live", flow.id, flow.version)
         for listener in self._listeners:
             listener(flow, True)

@@ -56,6 +56,9 @@ SALES_STAGES: Final = frozenset({Stage.ACCEPTED, Stage.REJECTED, Stage.WON, Stag
 SILENCE_RULES: Final = frozenset({Engagement.WENT_SILENT})
 SILENCE: Final = timedelta(hours=24)  # unanswered this long, a conversation went silent
 RECENT_IDS: Final = 64  # per lead, the in-memory fast path of dedup (the database is the truth)
+# A conversation keeps its flow version until it ends; what comes after (a restart, a new
+# question) runs on the published version.
+ENDED: Final = frozenset({"new", "completed", "closed"})
 
 
 @dataclass(slots=True)
@@ -154,6 +157,12 @@ class Pipeline:
             # the stored state leaves its ledger to score_events, which holds every entry
             state = state.model_copy(update={"ledger": loaded.score_events or ()})
             recent = deque(maxlen=RECENT_IDS)
+        live = self.flow
+        if state.status in ENDED and (state.flow_id, state.flow_version) != (
+            live.id,
+            live.version,
+        ):
+            state = state.model_copy(update={"flow_id": live.id, "flow_version": live.version})
         stored = Stage(lead.stage)
         if stored in SALES_STAGES and state.stage is not stored:
             # sales decided on this lead since the state was written

@@ -208,3 +208,15 @@ async def test_another_worker_on_the_database_takes_a_publish_within_its_poll(
 
     assert health["flow"] == "bant v2"
     assert greeting["replies"][0]["text"].startswith(NEW_GREETING)
+
+
+async def test_an_ended_conversation_restarts_on_the_published_version(api: AppClient) -> None:
+    await chat(api, "declined", "d1", "Halo")
+    ended = await chat(api, "declined", "d2", choice="no")
+    await put_draft(api, edited())
+    await post(api, "publish", {})
+
+    restarted = await chat(api, "declined", "d3", "mulai dari awal")
+
+    assert ended["stage"] == "not_qualified"  # declined: the conversation ended
+    assert any(r["text"].startswith(NEW_GREETING) for r in restarted["replies"]), restarted

@@ -190,3 +190,19 @@ async def test_dashboard_shows_the_funnel_by_source_and_exports_csv(admin: AppCl
     assert rows[0] == "group,key,leads,mql,sql,accepted,won"
     assert rows[1] == "all,all,1,0,0,0,0"
     assert bad.status == 400
+
+
+async def test_a_bad_form_value_is_shown_at_its_question(admin: AppClient) -> None:
+    csrf = await logged_in(admin)
+    fields = form_of(await page(admin, "/admin/flows/bant/edit"))
+    fields["q0.retries"] = "lots"
+    fields["csrf_token"] = csrf
+
+    response = await admin.post("/admin/flows/bant/edit", data=fields)
+
+    text = html.unescape(await response.text())
+    consent = text[text.index('id="question-consent"') : text.index('id="question-name"')]
+    assert response.status == 422
+    assert 'class="invalid"' in text
+    assert "questions[0](consent).retries" in consent
+    assert "line " in consent
