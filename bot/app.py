@@ -12,11 +12,13 @@ from aiohttp import web
 
 from bot.config import Settings
 from bot.delivery import Background
+from bot.flow_registry import FlowRegistry
 from bot.pipeline import Pipeline
 from bot.scheduler import run_scheduler
 from bot.sdr_directory import SdrDirectory
+from bot.studio import FlowStudio
 from bot.web import errors_middleware, forwarded_middleware
-from dialogs import Flow, Sender, load_flow
+from dialogs import BUNDLED_FLOW, Flow, Sender, load_flow
 from handoff.notifiers import Notifier
 from handoff.outbox import OutboxWorker
 from storage.database import Database
@@ -30,7 +32,9 @@ WRITER = web.AppKey("writer", Writer)
 PIPELINE = web.AppKey("pipeline", Pipeline)
 HTTP = web.AppKey("http", aiohttp.ClientSession)
 SETTINGS = web.AppKey("settings", Settings)
-FLOW = web.AppKey("flow", Flow)
+FLOW = web.AppKey("flow", Flow)  # the flow file's; the database's versions are in FLOWS
+FLOWS = web.AppKey("flows", FlowRegistry)
+STUDIO = web.AppKey("studio", FlowStudio)
 WORKER = web.AppKey("worker", OutboxWorker)
 # Filled by the channel set-up in http_ctx: channel name -> notifier / sender.
 NOTIFIERS = web.AppKey("notifiers", dict[str, Notifier])
@@ -77,10 +81,12 @@ def build_app(
     `tune_gc` freezes start-up objects and raises the young-generation threshold once the
     app has started (`qualibot serve` sets it; tests leave the interpreter alone).
     """
+    from bot.admin.api import admin_api_routes
     from bot.admin.routes import admin_routes
     from bot.channels.webchat import webchat_routes
 
-    flow = load_flow(settings.flow) if settings.flow else load_flow()
+    flow_file = settings.flow or BUNDLED_FLOW
+    flow = load_flow(flow_file)
     app = web.Application(
         middlewares=[forwarded_middleware(settings.forwarded_allow_ips), errors_middleware],
         client_max_size=settings.max_body_bytes,
@@ -103,6 +109,14 @@ def build_app(
             outbox_channels=outbox_channels(settings),
             handoff_grace=timedelta(seconds=settings.handoff_grace_seconds),
         )
+        registry = FlowRegistry(db, flow, flow_file.read_text(encoding="utf-8"), clock)
+        await registry.start()
+        registry.subscribe(app[PIPELINE].use_flow)
+        app[FLOWS] = registry
+        app[STUDIO] = FlowStudio(db, writer, registry, clock)
+        watching = asyncio.create_task(
+            registry.watch(settings.flow_check_seconds), name="flow-watch"
+        )
         app[SDRS] = SdrDirectory(
             db,
             clock=clock,
@@ -110,6 +124,9 @@ def build_app(
             whatsapp=settings.whatsapp.sdr_numbers if settings.whatsapp else (),
         )
         yield
+        watching.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watching
         await app[BACKGROUND].drain()
         await writer.stop()
         await db.dispose()
@@ -177,9 +194,11 @@ def build_app(
     app.cleanup_ctx.extend([storage_ctx, http_ctx, *channels, worker_ctx])
 
     async def healthz(_: web.Request) -> web.Response:
-        return web.json_response({"ok": True, "flow": f"{flow.id} v{flow.version}"})
+        live = app[FLOWS].live if FLOWS in app else flow
+        return web.json_response({"ok": True, "flow": f"{live.id} v{live.version}"})
 
     app.router.add_get("/healthz", healthz)
     webchat_routes(app, PIPELINE, DB, settings.webchat)
     admin_routes(app, clock=clock)
+    admin_api_routes(app)
     return app

@@ -148,7 +148,7 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """All sub-commands; modules that own a job register their own."""
-    from bot import calibrate, cli_records, cli_telegram, nlu_eval, nlu_train, personas
+    from bot import calibrate, cli_flows, cli_records, cli_telegram, nlu_eval, nlu_train, personas
 
     parser = argparse.ArgumentParser(
         prog="qualibot", description="Conversational lead qualification (BANT)."
@@ -191,6 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate = flow_commands.add_parser("validate", help="check flow files; errors name lines")
     validate.add_argument("files", nargs="+", type=Path)
     validate.set_defaults(func=_flows_validate)
+    cli_flows.register(flow_commands)
 
     nlu = commands.add_parser("nlu", help="reply understanding: train and evaluate the models")
     nlu_commands = nlu.add_subparsers(dest="nlu_command", required=True, metavar="COMMAND")

@@ -3,6 +3,7 @@
 from ipaddress import ip_network
 from pathlib import Path
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field, SecretStr, StringConstraints, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -87,6 +88,11 @@ class Settings(BaseSettings):
     workers: int = Field(default=1, ge=1)  # `serve` processes; more than 1 needs PostgreSQL
     public_url: str = ""  # used in links (transcripts in handoff summaries)
     admin_password: SecretStr | None = None
+    # the JSON admin API (/api/admin) wants `Authorization: Bearer <token>`; off without one
+    admin_token: SecretStr | None = None
+    admin_timezone: str = "Asia/Jakarta"  # times on the admin pages
+    # how often a serving process looks for a newly published flow version
+    flow_check_seconds: float = Field(default=1.0, gt=0)
     flow: Path | None = None  # a flow file; default: the bundled BANT flow
     max_body_bytes: int = 256 * 1024
     max_text_chars: int = 4000
@@ -114,6 +120,15 @@ class Settings(BaseSettings):
         for item in value:
             if item != "*":
                 ip_network(item, strict=False)  # ValueError names the bad entry
+        return value
+
+    @field_validator("admin_timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as e:
+            raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Jakarta)") from e
         return value
 
     @property

@@ -56,6 +56,9 @@ SALES_STAGES: Final = frozenset({Stage.ACCEPTED, Stage.REJECTED, Stage.WON, Stag
 SILENCE_RULES: Final = frozenset({Engagement.WENT_SILENT})
 SILENCE: Final = timedelta(hours=24)  # unanswered this long, a conversation went silent
 RECENT_IDS: Final = 64  # per lead, the in-memory fast path of dedup (the database is the truth)
+# A conversation keeps its flow version until it ends; what comes after (a restart, a new
+# question) runs on the published version.
+ENDED: Final = frozenset({"new", "completed", "closed"})
 
 
 @dataclass(slots=True)
@@ -127,7 +130,14 @@ class Pipeline:
         # then the only place a handoff goes, and there is nothing to route.
         self.route_handoffs = True
 
-    def _flow_for(self, state: ConversationState) -> Flow:
+    def use_flow(self, flow: Flow, live: bool) -> None:
+        """Serve conversations on `flow`'s version; `live`: new conversations start on it
+        (bot.flow_registry calls this when a version is published; chats in flight stay)."""
+        self._flows[(flow.id, flow.version)] = flow
+        if live:
+            self.flow = flow
+
+    def flow_for(self, state: ConversationState) -> Flow:
         # A conversation stays on the flow version it started with.
         return self._flows.get((state.flow_id, state.flow_version), self.flow)
 
@@ -147,6 +157,12 @@ class Pipeline:
             # the stored state leaves its ledger to score_events, which holds every entry
             state = state.model_copy(update={"ledger": loaded.score_events or ()})
             recent = deque(maxlen=RECENT_IDS)
+        live = self.flow
+        if state.status in ENDED and (state.flow_id, state.flow_version) != (
+            live.id,
+            live.version,
+        ):
+            state = state.model_copy(update={"flow_id": live.id, "flow_version": live.version})
         stored = Stage(lead.stage)
         if stored in SALES_STAGES and state.stage is not stored:
             # sales decided on this lead since the state was written
@@ -230,7 +246,7 @@ class Pipeline:
 
             def decide(loaded: Loaded) -> tuple[TurnWrite, _Decided]:
                 session = self._from_store(loaded, cached, channel, user)
-                flow = self._flow_for(session.state)
+                flow = self.flow_for(session.state)
                 result = step(session.state, flow, inbound, now)
                 turn, reply_ids, handoff_id = self._turn(session, flow, inbound, result, now)
                 return turn, _Decided(session, result, reply_ids, handoff_id)
@@ -278,7 +294,7 @@ class Pipeline:
 
     def _duplicate_of(self, session: LeadSession) -> Outcome:
         state = session.state
-        current = self._flow_for(state)
+        current = self.flow_for(state)
         value = compute_score(state.ledger, self._clock(), current.policy)
         return Outcome(
             lead_id=session.id,
@@ -519,7 +535,7 @@ class Pipeline:
                 if rule in SILENCE_RULES and stored.updated_at >= quiet_since:
                     return None, None
                 session = self._from_store(loaded, cached, channel, user)
-                flow = self._flow_for(session.state)
+                flow = self.flow_for(session.state)
                 result = apply_signal(session.state, flow, rule, now)
                 placeholder = InboundMessage(
                     channel=Channel(channel), channel_user_id=user, message_id="", sent_at=now

@@ -4,7 +4,7 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Final
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.messages import update_status_by_channel_id
@@ -42,11 +42,29 @@ async def list_leads(
     *,
     stage: str | None = None,
     band: str | None = None,
+    search: str | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> list[LeadRow]:
-    """Leads, most recently active first, optionally only one stage and/or band."""
+    """Leads, most recently active first, optionally only one stage and/or band, and only
+    those whose name, company, email, phone or chat id contains `search` (any case)."""
     query = select(*LEAD_COLUMNS)
+    if search:
+        pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(
+            or_(
+                *(
+                    column.ilike(pattern, escape="\\")
+                    for column in (
+                        leads.c.name,
+                        leads.c.company,
+                        leads.c.email,
+                        leads.c.phone,
+                        leads.c.channel_user_id,
+                    )
+                )
+            )
+        )
     if stage is not None:
         query = query.where(leads.c.stage == stage)
     if band is not None:

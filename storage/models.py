@@ -122,6 +122,7 @@ conversations: Final = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     # +1 on every turn: a worker's cached state is used only while it is still this version
     Column("version", Integer, nullable=False, server_default="0"),
+    Index(None, "flow_id", "flow_version"),  # the funnel per flow version
 )
 
 messages: Final = Table(
@@ -260,8 +261,18 @@ flows: Final = Table(
     Column("source", Text, nullable=False),  # the flow's YAML, as the admin wrote it
     Column("created_at", UtcDateTime, nullable=False),
     Column("published_at", UtcDateTime),
+    Column("note", Text),  # the admin's note when publishing (or "rollback to vN")
     UniqueConstraint("flow_id", "version"),
     CheckConstraint(_in("status", FLOW_STATUSES), name="status"),
+)
+
+# The admin's work in progress, one per flow: not a version until it is published.
+flow_drafts: Final = Table(
+    "flow_drafts",
+    metadata,
+    Column("flow_id", String(64), primary_key=True),
+    Column("source", Text, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
 )
 
 admin_sessions: Final = Table(

@@ -1,9 +1,9 @@
 """Admin HTML: the jinja2 environment (autoescape on), filters, view rows, security headers."""
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Final
 from urllib.parse import urlencode
 
@@ -17,9 +17,11 @@ from dialogs.describe import describe_value
 logger = logging.getLogger(__name__)
 
 SECURITY_HEADERS: Final[Mapping[str, str]] = {
-    # No scripts at all: even a markup bug could not run a prospect's <script>.
+    # Scripts only from our own files (the flow editor's tabs, the live transcript), never
+    # inline: even a markup bug could not run a prospect's <script>.
     "Content-Security-Policy": (
-        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; "
+        "default-src 'none'; script-src 'self'; connect-src 'self'; "
+        "style-src 'unsafe-inline'; img-src 'self'; "
         "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     ),
     "X-Frame-Options": "DENY",
@@ -29,12 +31,36 @@ SECURITY_HEADERS: Final[Mapping[str, str]] = {
 }
 
 
-def when(value: datetime | None) -> str:
-    """A timestamp as admins read it: UTC, to the minute."""
-    return "" if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+def when(value: datetime | None, zone: tzinfo = UTC) -> str:
+    """A timestamp as admins read it: in their zone (QUALIBOT_ADMIN_TIMEZONE), to the minute,
+    with the zone's name (`WIB`)."""
+    return "" if value is None else value.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
 
 
-def templates() -> jinja2.Environment:
+def folded(reasons: list[str]) -> list[tuple[str, int]]:
+    """Repeated score reasons once each, with how many times, in first-seen order."""
+    counts: dict[str, int] = {}
+    for reason in reasons:
+        counts[reason] = counts.get(reason, 0) + 1
+    return list(counts.items())
+
+
+def labeller(flows: Callable[[], Flow]) -> Callable[[object], str]:
+    """An id as words: an option's English label (`s11_50` -> `11-50`), else the id with
+    spaces (`lead_management` -> `lead management`)."""
+
+    def label(value: object) -> str:
+        text = "" if value is None else str(value)
+        for question in flows().questions.values():
+            for option in question.options:
+                if option.id == text:
+                    return option.label.get("en", text)
+        return text.replace("_", " ") if text.isidentifier() else text
+
+    return label
+
+
+def templates(zone: tzinfo = UTC, flow: Callable[[], Flow] | None = None) -> jinja2.Environment:
     """The page templates; autoescape is on for every template, whatever its name."""
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("bot.admin", "templates"),
@@ -43,7 +69,9 @@ def templates() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["when"] = when
+    env.filters["when"] = lambda value: when(value, zone)
+    if flow is not None:
+        env.filters["label"] = labeller(flow)
     return env
 
 

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Final
+from zoneinfo import ZoneInfo
 
 import jinja2
 from aiohttp import web
@@ -24,19 +25,28 @@ from bot.admin.auth import (
     AdminAuth,
     AdminSession,
 )
+from bot.admin.dashboard import dashboard_routes
 from bot.admin.forms import parse_decision, parse_sdr_form
-from bot.admin.rendering import query_string, security_headers, slot_views, templates
+from bot.admin.rendering import (
+    folded,
+    query_string,
+    security_headers,
+    slot_views,
+    templates,
+)
+from bot.admin.studio_pages import studio_routes
 from bot.admin.throttle import Flooding, LoginThrottle
-from bot.app import DB, FLOW, PIPELINE, SETTINGS, WRITER, utc_now
+from bot.app import DB, FLOW, FLOWS, PIPELINE, SETTINGS, WRITER, utc_now
 from bot.channels.whatsapp_sender import mask
 from bot.web import Handler, read_form
+from dialogs import ConversationState, Flow
 from scoring import Band, Stage, score
 from storage import admin_sessions
 from storage.conversations import get_conversation
 from storage.handoffs import decide_handoff, get_handoff, get_handoff_for_lead
 from storage.handoffs import list_handoffs as list_handoff_items
 from storage.leads import funnel_counts, get_lead, list_leads, list_stage_changes
-from storage.messages import transcript
+from storage.messages import StoredMessage, transcript
 from storage.score_events import list_score_events
 from storage.sdrs import Sdr, add_sdr, get_sdr, list_sdrs, set_active
 
@@ -228,6 +238,7 @@ class AdminSite:
     async def inbox(self, request: web.Request) -> web.StreamResponse:
         stage = request.query.get("stage") or None
         band = request.query.get("band") or None
+        search = request.query.get("q", "").strip()[:100] or None
         page = request.query.get("page", "1")
         if stage is not None and stage not in STAGES:
             return self.problem(request, 400, f"Unknown stage {stage!r}.")
@@ -239,7 +250,12 @@ class AdminSite:
         async with request.config_dict[DB].connection() as conn:
             funnel = await funnel_counts(conn)
             leads = await list_leads(
-                conn, stage=stage, band=band, limit=PAGE_SIZE + 1, offset=(number - 1) * PAGE_SIZE
+                conn,
+                stage=stage,
+                band=band,
+                search=search,
+                limit=PAGE_SIZE + 1,
+                offset=(number - 1) * PAGE_SIZE,
             )
             handoffs = await list_handoff_items(conn, status="open", limit=PAGE_SIZE)
             sdrs = await list_sdrs(conn)
@@ -254,11 +270,12 @@ class AdminSite:
             bands=[b.value for b in Band],
             stage=stage or "",
             band=band or "",
+            search=search or "",
             page=number,
-            previous_page=query_string(stage=stage, band=band, page=number - 1)
+            previous_page=query_string(stage=stage, band=band, q=search, page=number - 1)
             if number > 1
             else "",
-            next_page=query_string(stage=stage, band=band, page=number + 1)
+            next_page=query_string(stage=stage, band=band, q=search, page=number + 1)
             if len(leads) > PAGE_SIZE
             else "",
             handoffs=handoffs,
@@ -268,7 +285,6 @@ class AdminSite:
 
     async def lead(self, request: web.Request) -> web.StreamResponse:
         lead_id = request.match_info["lead_id"]
-        flow = request.config_dict[FLOW]
         async with request.config_dict[DB].connection() as conn:
             lead = await get_lead(conn, lead_id)
             if lead is None:
@@ -280,6 +296,7 @@ class AdminSite:
             handoff = await get_handoff_for_lead(conn, lead_id)
             sdr = await get_sdr(conn, handoff.sdr_id) if handoff and handoff.sdr_id else None
         now = self.clock()
+        flow = _flow_of(request, conversation.state_json if conversation else None)
         current = score(events, now, flow.policy)
         slots, state_problem = slot_views(conversation.state_json if conversation else None, flow)
         summary = handoff.summary if handoff and isinstance(handoff.summary, dict) else {}
@@ -292,7 +309,8 @@ class AdminSite:
             slots=slots,
             state_problem=state_problem,
             score=current,
-            reasons=current.explain(),
+            reasons=folded(current.explain()),
+            pressed=_pressed(messages),
             stages=stages,
             handoff=handoff,
             summary=summary,
@@ -416,6 +434,31 @@ class AdminSite:
         raise web.HTTPSeeOther("/admin/sdrs")
 
 
+def _flow_of(request: web.Request, state_json: str | None) -> Flow:
+    """The flow version the lead's conversation runs on (the live one if unknown)."""
+    registry = request.config_dict[FLOWS]
+    if state_json is not None:
+        try:
+            state = ConversationState.model_validate_json(state_json)
+        except ValueError:
+            return registry.live
+        return registry.get(state.flow_id, state.flow_version) or registry.live
+    return registry.live
+
+
+def _pressed(messages: list[StoredMessage]) -> dict[str, str]:
+    """Inbound button presses by message id -> the label of the button pressed (from the
+    buttons the bot offered just before), so a press shows as what the prospect saw."""
+    offered: dict[str, str] = {}
+    labels: dict[str, str] = {}
+    for message in messages:
+        if message.direction == "out" and message.choices:
+            offered = {str(c.get("id")): str(c.get("label", "")) for c in message.choices}
+        elif message.direction == "in" and message.choice_id:
+            labels[message.id] = offered.get(message.choice_id, message.choice_id)
+    return labels
+
+
 def _names(sdrs: list[Sdr]) -> dict[int, str]:
     return {sdr.id: sdr.name for sdr in sdrs}
 
@@ -424,9 +467,14 @@ def admin_routes(app: web.Application, *, clock: Callable[[], datetime] = utc_no
     """Mount the admin under /admin; without an admin password it only says how to enable it."""
     password = app[SETTINGS].admin_password
     auth = AdminAuth(password, clock=clock) if password and password.get_secret_value() else None
-    site = AdminSite(auth, templates(), clock, LoginThrottle(clock=clock))
-    # Admin forms are a few fields: 64 KiB is plenty (aiohttp's default would be 1 MiB).
-    admin = web.Application(middlewares=[site.guard], client_max_size=64 * 1024)
+
+    def live_flow() -> Flow:
+        return app[FLOWS].live if FLOWS in app else app[FLOW]
+
+    zone = ZoneInfo(app[SETTINGS].admin_timezone)
+    site = AdminSite(auth, templates(zone, live_flow), clock, LoginThrottle(clock=clock))
+    # Admin forms are a few fields, or a flow's YAML from the studio's editor (bant: ~10 KiB).
+    admin = web.Application(middlewares=[site.guard], client_max_size=512 * 1024)
     admin.on_response_prepare.append(security_headers)
     if auth is None:
         logger.warning("admin disabled: set QUALIBOT_ADMIN_PASSWORD to enable /admin")
@@ -442,6 +490,8 @@ def admin_routes(app: web.Application, *, clock: Callable[[], datetime] = utc_no
     admin.router.add_get("/sdrs", site.sdrs)
     admin.router.add_post("/sdrs", site.add_sdr)
     admin.router.add_post(r"/sdrs/{sdr_id:[0-9]{1,9}}/active", site.set_sdr_active)
+    studio_routes(admin, site)
+    dashboard_routes(admin, site)
     if auth is None:
         # Any other admin path (including unknown ones) gets the same "disabled" page.
         admin.router.add_route("*", "/{tail:.*}", site.inbox)

@@ -186,7 +186,7 @@ class TelegramChannel:
         if not choice_id.startswith("#"):
             return inbound
         state = await pipeline.state_of(CHANNEL, inbound.channel_user_id)
-        question = pipeline.flow.questions.get(state.current_question or "")
+        question = pipeline.flow_for(state).questions.get(state.current_question or "")
         options = [o.id for o in question.options] if question is not None else []
         return dataclasses.replace(
             inbound, choice_id=resolve_choice(choice_id, [*options, *ENGINE_CHOICES])

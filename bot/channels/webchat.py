@@ -45,6 +45,8 @@ class ChatRequest(BaseModel):
     text: Annotated[str, Field(max_length=4000)] | None = None  # null: a button press alone
     choice: Annotated[str, Field(max_length=200)] | None = None
     language: Annotated[str, Field(max_length=16)] | None = None
+    # where the prospect came from: the page's UTM parameters ("utm:google/cpc/launch")
+    source: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
 
     @model_validator(mode="after")
     def _says_something(self) -> "ChatRequest":
@@ -78,6 +80,7 @@ def to_inbound(request: ChatRequest, now: datetime) -> InboundMessage:
         text=request.text or "",  # control characters go in the pipeline (bot.inbound)
         choice_id=request.choice,
         language_hint=request.language,
+        source=request.source or None,
     )
 
 

@@ -126,7 +126,9 @@ async def test_login_opens_the_inbox_with_a_locked_down_cookie(admin: AppClient)
     assert int(cookie["max-age"]) == 12 * 3600
     assert inbox.status == 200
     assert "<h1>Inbox</h1>" in await inbox.text()
-    assert "script-src" not in inbox.headers["Content-Security-Policy"]
+    # scripts only from the admin's own files, never inline
+    assert "script-src 'self';" in inbox.headers["Content-Security-Policy"]
+    assert "unsafe-inline'; img" in inbox.headers["Content-Security-Policy"]  # styles only
     assert inbox.headers["X-Frame-Options"] == "DENY"
 
 
@@ -246,8 +248,8 @@ async def test_inbox_lists_leads_with_stage_and_funnel(admin: AppClient) -> None
 
     assert "(1 leads)" in page
     assert len(re.findall(r'href="/admin/leads/[0-9a-f]+"', page)) == 1
-    assert "<td>web</td>" in page
-    assert "<td>lead</td>" in page
+    assert '<td data-label="Channel">web</td>' in page
+    assert '<td data-label="Stage">lead</td>' in page
 
 
 async def test_inbox_filters_by_stage_and_rejects_unknown_ones(admin: AppClient) -> None:
@@ -355,7 +357,7 @@ async def test_won_needs_an_accepted_handoff(admin: AppClient) -> None:
 
     assert early.status == 409
     assert won.status == 200
-    assert '<td class="status">won' in page
+    assert '<td data-label="Status" class="status">won' in page
 
 
 # SDRs

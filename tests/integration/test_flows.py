@@ -1,15 +1,18 @@
-"""Flow versions: drafts, publishing one version at a time, rollback."""
+"""Flow versions: one draft per flow, publishing makes the newest version, rollback copies."""
 
 from datetime import timedelta
 
 from storage.database import Database
 from storage.flows import (
     count_versions,
+    get_draft,
     get_version,
+    import_first,
     latest_published,
     list_flow_ids,
     list_versions,
-    publish,
+    publish_draft,
+    published_versions,
     rollback,
     save_draft,
 )
@@ -19,81 +22,75 @@ from .factories import NOW
 V1, V2 = "id: bant\nversion: 1\n", "id: bant\nversion: 2\n"
 
 
-async def test_editing_a_draft_keeps_one_draft_version(db: Database) -> None:
+async def test_editing_a_draft_keeps_one_draft_and_nothing_live(db: Database) -> None:
     async with db.transaction() as conn:
-        first = await save_draft(conn, "bant", "draft one", NOW)
-        second = await save_draft(conn, "bant", V1, NOW + timedelta(minutes=1))
+        await save_draft(conn, "bant", "draft one", NOW)
+        await save_draft(conn, "bant", V1, NOW + timedelta(minutes=1))
 
     async with db.connection() as conn:
+        draft = await get_draft(conn, "bant")
         versions = await list_versions(conn, "bant")
         live = await latest_published(conn, "bant")
-    assert (first, second) == (1, 1)
-    assert [(v.version, v.status, v.source) for v in versions] == [(1, "draft", V1)]
-    assert live is None
+    assert draft is not None
+    assert (draft.source, draft.updated_at) == (V1, NOW + timedelta(minutes=1))
+    assert (versions, live) == ([], None)
 
 
-async def test_publishing_archives_the_live_version(db: Database) -> None:
+async def test_publishing_the_draft_makes_the_newest_version_live(db: Database) -> None:
     async with db.transaction() as conn:
-        await save_draft(conn, "bant", V1, NOW)
-        await publish(conn, "bant", 1, NOW)
-        after_publish = await save_draft(conn, "bant", V2, NOW)
-
-    async with db.transaction() as conn:
-        published = await publish(conn, "bant", 2, NOW + timedelta(hours=1))
-
-    async with db.connection() as conn:
-        live = await latest_published(conn, "bant")
-        versions = await list_versions(conn, "bant")
-    assert (after_publish, published) == (2, True)
-    assert live is not None
-    assert (live.version, live.source, live.published_at) == (2, V2, NOW + timedelta(hours=1))
-    assert [(v.version, v.status) for v in versions] == [(2, "published"), (1, "archived")]
-
-
-async def test_rollback_makes_an_earlier_version_live_again(db: Database) -> None:
-    async with db.transaction() as conn:
-        await save_draft(conn, "bant", V1, NOW)
-        await publish(conn, "bant", 1, NOW)
+        await import_first(conn, "bant", V1, NOW)
         await save_draft(conn, "bant", V2, NOW)
-        await publish(conn, "bant", 2, NOW)
+        published = await publish_draft(conn, "bant", NOW + timedelta(hours=1), "shorter")
+
+    async with db.connection() as conn:
+        live = await latest_published(conn, "bant")
+        versions = await list_versions(conn, "bant")
+        draft = await get_draft(conn, "bant")
+        polled = await published_versions(conn)
+    assert published == 2
+    assert live is not None
+    assert (live.version, live.source, live.note) == (2, V2, "shorter")
+    assert live.published_at == NOW + timedelta(hours=1)
+    assert [(v.version, v.status) for v in versions] == [(2, "published"), (1, "archived")]
+    assert draft is None
+    assert polled == {"bant": 2}
+
+
+async def test_rollback_publishes_a_copy_as_the_newest_version(db: Database) -> None:
+    async with db.transaction() as conn:
+        await import_first(conn, "bant", V1, NOW)
+        await save_draft(conn, "bant", V2, NOW)
+        await publish_draft(conn, "bant", NOW)
 
     async with db.transaction() as conn:
         rolled_back = await rollback(conn, "bant", 1, NOW + timedelta(days=1))
+        missing = await rollback(conn, "bant", 9, NOW)
 
     async with db.connection() as conn:
         live = await latest_published(conn, "bant")
         v2 = await get_version(conn, "bant", 2)
-    assert rolled_back is True
+    assert (rolled_back, missing) == (3, None)
     assert live is not None
-    assert (live.version, live.source) == (1, V1)
+    assert (live.version, live.source, live.note) == (3, V1, "rollback to v1")
     assert v2 is not None
     assert v2.status == "archived"
 
 
-async def test_publish_and_rollback_refuse_the_wrong_versions(db: Database) -> None:
+async def test_import_happens_once_and_publish_needs_a_draft(db: Database) -> None:
     async with db.transaction() as conn:
-        await save_draft(conn, "bant", V1, NOW)
-        await publish(conn, "bant", 1, NOW)
-        await save_draft(conn, "bant", V2, NOW)
-
-    async with db.transaction() as conn:
-        missing = await publish(conn, "bant", 9, NOW)
-        republish = await publish(conn, "bant", 1, NOW)
-        rollback_to_draft = await rollback(conn, "bant", 2, NOW)
-        rollback_to_live = await rollback(conn, "bant", 1, NOW)
+        first = await import_first(conn, "bant", V1, NOW)
+        again = await import_first(conn, "bant", V2, NOW)
+        nothing = await publish_draft(conn, "bant", NOW)
 
     async with db.connection() as conn:
-        live = await latest_published(conn, "bant")
-    assert (missing, republish, rollback_to_draft, rollback_to_live) == (False,) * 4
-    assert live is not None
-    assert live.version == 1
+        versions = await count_versions(conn, "bant")
+    assert (first, again, nothing, versions) == (True, False, None, 1)
 
 
 async def test_flows_are_kept_apart_by_id(db: Database) -> None:
     async with db.transaction() as conn:
         await save_draft(conn, "bant", V1, NOW)
-        await save_draft(conn, "webinar", "id: webinar\n", NOW)
-        await publish(conn, "webinar", 1, NOW)
+        await import_first(conn, "webinar", "id: webinar\n", NOW)
 
     async with db.connection() as conn:
         ids = await list_flow_ids(conn)
