@@ -11,14 +11,14 @@ import aiohttp
 from aiohttp import web
 
 from bot.config import Settings
-from bot.delivery import Background
 from bot.pipeline import Pipeline
 from bot.scheduler import run_scheduler
-from bot.sdr_directory import SdrDirectory
 from bot.web import errors_middleware, forwarded_middleware
 from dialogs import Flow, Sender, load_flow
+from handoff.delivery import Background
 from handoff.notifiers import Notifier
 from handoff.outbox import OutboxWorker
+from handoff.sdr_directory import SdrDirectory
 from storage.database import Database
 from storage.migrate import upgrade_database
 from storage.writer import Writer

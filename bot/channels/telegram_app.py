@@ -55,12 +55,12 @@ from bot.channels.telegram_events import (
 )
 from bot.channels.telegram_web import run_polling, telegram_routes
 from bot.config import TelegramConfig
-from bot.decisions import decide, record_reason
-from bot.delivery import queue_notes
 from bot.errors import ChannelError
 from bot.inbound import MalformedInbound
 from bot.locks import KeyedLocks
 from dialogs import InboundMessage, OutboundMessage
+from handoff.decisions import decide, record_reason
+from handoff.delivery import queue_notes
 from handoff.notifiers import ChannelNotifier, parse_decision
 from storage.leads import find_lead, mark_unreachable
 
@@ -258,7 +258,7 @@ class TelegramChannel:
         result = await decide(
             self._app[DB],
             self._app[WRITER],
-            self._app[PIPELINE],
+            self._app[PIPELINE].forget_lead,
             handoff_id=handoff_id,
             action=action,
             by=by,

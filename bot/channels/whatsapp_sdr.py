@@ -14,13 +14,13 @@ from typing import Any, Final
 
 from bot.channels.whatsapp import WaInbound
 from bot.channels.whatsapp_sender import WhatsAppSender, waiting_for_token
-from bot.decisions import DecisionResult, decide, record_reason
-from bot.delivery import queue_notes
 from bot.errors import ChannelError
 from bot.pipeline import Pipeline
-from bot.sdr_directory import SdrDirectory
 from dialogs import OutboundMessage
+from handoff.decisions import DecisionResult, decide, record_reason
+from handoff.delivery import queue_notes
 from handoff.notifiers import decision_choice, parse_decision, withdrawn_message
+from handoff.sdr_directory import SdrDirectory
 from handoff.summary import format_summary
 from storage.database import Database
 from storage.writer import Writer
@@ -131,7 +131,7 @@ class SdrDesk:
             result = await decide(
                 self._db,
                 self._writer,
-                self._pipeline,
+                self._pipeline.forget_lead,
                 handoff_id=handoff_id,
                 action=action,
                 by=message.profile_name or f"+{phone.lstrip('+')}",

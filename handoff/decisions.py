@@ -1,10 +1,10 @@
 """SDR decisions on a handoff (accept, reject, won, lost), from any channel or the admin."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from bot.pipeline import Pipeline
 from dialogs import OutboundMessage
 from handoff.notifiers import handoff_message, outcome_message
 from handoff.summary import format_summary
@@ -41,7 +41,7 @@ def decided_text(handoff: Handoff, by: str, at: datetime, status: str) -> str:
 async def decide(
     db: Database,
     writer: Writer,
-    pipeline: Pipeline,
+    forget_lead: Callable[[str], None],
     *,
     handoff_id: str,
     action: str,
@@ -56,7 +56,7 @@ async def decide(
     if handoff is None:
         return DecisionResult(False, None, None)
     if changed:
-        pipeline.forget_lead(handoff.lead_id)
+        forget_lead(handoff.lead_id)  # the pipeline's cached state is stale now
     if handoff.status == "open":
         return DecisionResult(changed, handoff, handoff_message(handoff.id, handoff.summary))
     text = decided_text(
