@@ -134,9 +134,25 @@ def _handoffs_list(args: argparse.Namespace) -> int:
 
 
 def _sdrs_add(args: argparse.Namespace) -> int:
+    from handoff.routing import ZONES, BadWorkHours, parse_hours
+
     if not (args.telegram_chat_id or args.whatsapp_number):
         print("give --telegram-chat-id and/or --whatsapp-number", file=sys.stderr)
         return 2
+    zone = args.zone.upper() if args.zone else None
+    if zone is not None and zone not in ZONES:
+        print(f"--zone {args.zone!r}: one of {', '.join(ZONES)}", file=sys.stderr)
+        return 2
+    if args.hours:
+        try:
+            parse_hours(args.hours)
+        except BadWorkHours as e:
+            print(f"--hours: {e}", file=sys.stderr)
+            return 2
+    if args.capacity is not None and args.capacity < 1:
+        print("--capacity: at least 1 open handoff", file=sys.stderr)
+        return 2
+    languages = ",".join(p.strip().lower() for p in args.languages.split(",") if p.strip())
     sdr_id = _with_db(
         args,
         lambda c: sdrs.add_sdr(
@@ -145,9 +161,23 @@ def _sdrs_add(args: argparse.Namespace) -> int:
             now=datetime.now(UTC),
             telegram_chat_id=args.telegram_chat_id,
             whatsapp_number=args.whatsapp_number,
+            languages=languages or None,
+            capacity=args.capacity,
+            zone=zone,
+            work_hours=args.hours or None,
         ),
     )
     print(f"added SDR {sdr_id}: {args.name}")
+    return 0
+
+
+def _sdrs_available(args: argparse.Namespace) -> int:
+    available = args.sdrs_command == "back"
+    found = _with_db(args, lambda c: sdrs.set_available(c, args.sdr_id, available))
+    if not found:
+        print(f"no SDR {args.sdr_id}; `qualibot sdrs list` shows the ids", file=sys.stderr)
+        return 1
+    print(f"SDR {args.sdr_id} is {'back' if available else 'away'}")
     return 0
 
 
@@ -156,7 +186,19 @@ def _sdrs_list(args: argparse.Namespace) -> int:
     _emit(
         [asdict(r) for r in rows],
         args.json,
-        ["id", "name", "telegram_chat_id", "whatsapp_number", "active", "last_assigned_at"],
+        [
+            "id",
+            "name",
+            "telegram_chat_id",
+            "whatsapp_number",
+            "active",
+            "available",
+            "languages",
+            "capacity",
+            "zone",
+            "work_hours",
+            "last_assigned_at",
+        ],
     )
     return 0
 
@@ -196,8 +238,17 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     add.add_argument("name")
     add.add_argument("--telegram-chat-id")
     add.add_argument("--whatsapp-number")
+    add.add_argument("--languages", default="", help="languages they take, e.g. id,en (any)")
+    add.add_argument("--capacity", type=int, help="open handoffs at most (no limit)")
+    add.add_argument("--zone", help="WIB, WITA or WIT (default WIB)")
+    add.add_argument("--hours", help="working hours in their zone, e.g. 08:00-17:00 (any time)")
     common(add, json=False)
     add.set_defaults(func=_sdrs_add)
+    for name, text in (("away", "take an SDR out of the rotation"), ("back", "put them back")):
+        switch = sdr_commands.add_parser(name, help=text)
+        switch.add_argument("sdr_id", type=int)
+        common(switch, json=False)
+        switch.set_defaults(func=_sdrs_available)
     listing = sdr_commands.add_parser("list", help="SDRs")
     common(listing)
     listing.set_defaults(func=_sdrs_list)

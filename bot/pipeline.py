@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from bot.inbound import normalised
 from bot.locks import KeyedLocks
 from dialogs import (
@@ -28,10 +30,12 @@ from dialogs import (
     step,
 )
 from dialogs.engine import apply_signal
+from handoff.crm import CrmEvents, handoff_data
 from handoff.outbox import reply_row
 from handoff.summary import build_summary
 from scoring import Band, Engagement, Stage
 from scoring import score as compute_score
+from storage import outbox as outbox_store
 from storage.conversations import find_conversation
 from storage.database import Database
 from storage.leads import erase_lead
@@ -72,6 +76,7 @@ class LeadSession:
     unreachable: bool = False
     recent: deque[str] = field(default_factory=lambda: deque(maxlen=RECENT_IDS))
     version: int = 0  # the stored conversation version this state is
+    fresh: bool = False  # the lead was created by the unit of work that read it
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +109,7 @@ class Pipeline:
         base_url: str = "",
         outbox_channels: Collection[str] = (),
         handoff_grace: timedelta = timedelta(0),
+        crm: CrmEvents | None = None,
     ) -> None:
         self._db = db
         self._writer = writer
@@ -120,6 +126,7 @@ class Pipeline:
         # SECONDS). None by default: the SDR hears of it at once; what the prospect says next
         # updates the notice.
         self._handoff_grace = handoff_grace
+        self._crm = crm or CrmEvents()  # CRM events: outbox rows of the same transaction
         self._locks = KeyedLocks()
         self._hot: OrderedDict[str, LeadSession] = OrderedDict()
         self.on_handoff: Callable[[], None] = lambda: None  # wakes the outbox worker
@@ -162,6 +169,7 @@ class Pipeline:
             unreachable=lead.unreachable,
             recent=recent,
             version=loaded.conversation.version if loaded.conversation else 0,
+            fresh=loaded.new,
         )
 
     def _new_lead(self, channel: str, user: str, now: datetime) -> LeadRow:
@@ -308,7 +316,13 @@ class Pipeline:
 
     async def _erase(self, session: LeadSession, now: datetime) -> None:
         lead_id = session.id
-        await self._writer.run(lambda conn: erase_lead(conn, lead_id, now))
+        rows = self._crm.rows("lead.erased", {"lead_id": lead_id}, now=now)
+
+        async def erase(conn: AsyncConnection) -> None:
+            await erase_lead(conn, lead_id, now)
+            await outbox_store.enqueue(conn, rows)
+
+        await self._writer.run(erase)
         self._forget(session.channel, session.channel_user_id)
 
     def _turn(
@@ -426,6 +440,7 @@ class Pipeline:
                     created_at=now,
                 ),
             )
+        outbox += tuple(self._crm_rows(session, result, handoff, stage_change, now))
         turn = TurnWrite(
             lead=self._lead_row(session, inbound, result, now),
             conversation=ConversationRow(
@@ -448,6 +463,36 @@ class Pipeline:
             refresh=refresh,
         )
         return turn, tuple(row.id for row in replies), handoff.id if handoff else None
+
+    def _crm_rows(
+        self,
+        session: LeadSession,
+        result: StepResult,
+        handoff: HandoffRow | None,
+        stage_change: StageChangeRow | None,
+        now: datetime,
+    ) -> list[OutboxRow]:
+        """The CRM events this turn makes happen (none without a webhook URL)."""
+        if not self._crm.urls:
+            return []
+        lead = {"lead_id": session.id, "channel": session.channel}
+        events: list[tuple[str, dict[str, Any]]] = []
+        if session.fresh and session.seq == 0:
+            events.append(("lead.created", {**lead, "source": session.source}))
+        if stage_change is not None:
+            events.append(
+                (
+                    "lead.stage_changed",
+                    {**lead, "from": stage_change.from_stage, "to": stage_change.to_stage},
+                )
+            )
+        if handoff is not None:
+            events.append(
+                ("handoff.created", handoff_data(handoff.id, session.id, handoff.summary))
+            )
+        if result.state.status == "opted_out" and session.state.status != "opted_out":
+            events.append(("lead.opted_out", lead))
+        return self._crm.many(events, now=now)
 
     def _summary(
         self,

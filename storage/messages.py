@@ -28,6 +28,7 @@ class StoredMessage:
     error_code: str | None
     created_at: datetime
     status_at: datetime | None
+    author: str | None = None  # "sdr:<id>": an SDR wrote it through the bot (takeover)
 
 
 _COLUMNS: Final = tuple(messages.c[field.name] for field in fields(StoredMessage))

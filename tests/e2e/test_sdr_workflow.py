@@ -1,0 +1,157 @@
+"""The SDR workflow as a sales team meets it: SDRs added with `qualibot sdrs add`, a prospect
+qualified over the Telegram webhook, the SLA run by `qualibot jobs run-due --now` (remind at
++6 min, reassign at +11 min, nothing twice), Accept, the SDR talking to the prospect through
+the bot, and signed CRM events at a webhook sink."""
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.app import DB, SDRS, WORKER
+from bot.cli import main
+from bot.config import Settings, WebhooksConfig
+from storage import handoffs
+from storage.handoff_events import list_events
+from storage.handoffs import Handoff
+from tests.e2e.test_telegram_conversation import (
+    PROSPECT,
+    Clock,
+    MakeClient,
+    Rig,
+    start_rig,
+    telegram_settings,
+)
+from tests.fakes.crm_sink import CrmSink
+from tests.fakes.telegram_api import FakeTelegram, Json, text_update
+
+RINA, ANDI = 8801, 8802  # the SDRs' private chats with the bot
+SINK_SECRET = "crm-s3cret"
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def sink() -> AsyncIterator[CrmSink]:
+    async with CrmSink(secret=SINK_SECRET) as sink:
+        yield sink
+
+
+def settings_for(tmp_path: Path, fake: FakeTelegram, sink: CrmSink) -> Settings:
+    base = telegram_settings(tmp_path, fake, sdr_chat_ids=[])
+    return base.model_copy(
+        update={
+            "webhooks": WebhooksConfig.model_validate(
+                {"url": sink.url("/events"), "secret": SINK_SECRET}
+            )
+        }
+    )
+
+
+@pytest.fixture
+async def rig(
+    aiohttp_client: MakeClient, tmp_path: Path, fake: FakeTelegram, sink: CrmSink
+) -> Rig:
+    settings = settings_for(tmp_path, fake, sink)
+    rig = await start_rig(aiohttp_client, settings, fake, Clock())
+    for name, chat in (("Rina Wijaya", RINA), ("Andi Pratama", ANDI)):
+        code = await cli(rig, "sdrs", "add", name, "--telegram-chat-id", str(chat))
+        assert code == 0
+    await rig.app[SDRS].refresh()
+    return rig
+
+
+async def cli(rig: Rig, *argv: str) -> int:
+    url = str(rig.app[DB].engine.url)
+    return await asyncio.to_thread(main, [*argv, "--database-url", url])
+
+
+async def run_due(rig: Rig, capsys: pytest.CaptureFixture[str], minutes: int) -> list[Json]:
+    """`qualibot jobs run-due --now <handoff + minutes>`, then the serving app's outbox."""
+    at = rig.clock.now
+    capsys.readouterr()
+    code = await cli(rig, "jobs", "run-due", "--now", at.isoformat())
+    assert code == 0
+    out = capsys.readouterr().out
+    await rig.app[WORKER].settle()
+    del minutes
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+async def the_handoff(rig: Rig) -> Handoff:
+    lead = await rig.lead(PROSPECT)
+    assert lead is not None
+    async with rig.app[DB].connection() as conn:
+        found = await handoffs.get_handoff_for_lead(conn, lead.id)
+    assert found is not None
+    return found
+
+
+def buttons(message: Json) -> list[str]:
+    rows = message.get("reply_markup", {}).get("inline_keyboard", [])
+    return [b["callback_data"] for row in rows for b in row]
+
+
+async def reply_to(rig: Rig, chat: int, text: str, replied: Json, *, name: str = "Rina") -> int:
+    rig._message_ids[0] += 1
+    update = text_update(chat, text, message_id=rig._message_ids[0], first_name=name)
+    update["message"]["reply_to_message"] = replied
+    return await rig.post(update)
+
+
+async def test_an_unaccepted_handoff_is_reminded_then_reassigned_once(
+    rig: Rig, capsys: pytest.CaptureFixture[str]
+) -> None:
+    start = rig.clock.now
+    await rig.converse(PROSPECT)
+    await rig.eventually(lambda: bool(rig.fake.sent_to(RINA)))
+    handoff = await the_handoff(rig)
+    notice = rig.fake.sent_to(RINA)[0]
+
+    rig.clock.now = start + timedelta(minutes=6)
+    reminded = await run_due(rig, capsys, 6)
+    again = await run_due(rig, capsys, 6)
+    rig.clock.now = start + timedelta(minutes=11)
+    reassigned = await run_due(rig, capsys, 11)
+    repeated = await run_due(rig, capsys, 11)
+
+    assert notice["text"].startswith("🔥 New qualified lead: Budi (PT Maju Jaya)")
+    assert buttons(notice) == [f"ho:accept:{handoff.id}", f"ho:reject:{handoff.id}"]
+    assert [(a["job"], a["sdr"]) for a in reminded] == [("sla.remind", "Rina Wijaya")]
+    assert again == []
+    assert [(a["job"], a["to_sdr"]) for a in reassigned] == [("sla.reassign", "Andi Pratama")]
+    assert repeated == []
+    rina = rig.fake.texts_to(RINA)
+    assert len(rina) == 3
+    assert rina[1].startswith("⏰ Reminder: Budi (PT Maju Jaya) has waited 5 min")
+    assert rina[2].startswith("↪️ Budi (PT Maju Jaya) was not accepted within 10 min")
+    andi = rig.fake.sent_to(ANDI)
+    assert len(andi) == 1
+    assert andi[0]["text"] == rig.fake.messages[RINA, _id(rig, RINA, notice)]["text"]
+    assert buttons(andi[0]) == buttons(notice)
+    moved = await the_handoff(rig)
+    assert (moved.assignment, moved.assigned_at) == (2, start + timedelta(minutes=11))
+    async with rig.app[DB].connection() as conn:
+        steps = [(e.kind, e.key) for e in await list_events(conn, handoff.id)]
+    assert steps == [
+        ("assigned", None),
+        ("remind", "remind:1"),
+        ("reassign", "reassign:1"),
+        ("reassigned", None),
+    ]
+
+
+def _id(rig: Rig, chat: int, sent: Json) -> int:
+    """The message id of a sent message (the first one shown in the chat with a keyboard)."""
+    del sent
+    for (c, message_id), message in sorted(rig.fake.messages.items()):
+        if c == chat and message.get("reply_markup"):
+            return message_id
+    raise AssertionError("not shown")
