@@ -8,6 +8,7 @@ asyncio lock keeps one process from racing itself, and recent delivery ids answe
 immediate retry without a query.
 """
 
+import dataclasses
 import logging
 from collections import OrderedDict, deque
 from collections.abc import Callable, Collection, Mapping
@@ -48,7 +49,7 @@ from storage.rows import (
     StageChangeRow,
     new_id,
 )
-from storage.turns import HandoffRefresh, Loaded, TurnRequest, TurnWrite
+from storage.turns import HandoffRefresh, Loaded, Takeover, TurnRequest, TurnWrite
 from storage.writer import Writer
 
 logger = logging.getLogger(__name__)
@@ -240,6 +241,11 @@ class Pipeline:
                 session = self._from_store(loaded, cached, channel, user)
                 flow = self._flow_for(session.state)
                 result = step(session.state, flow, inbound, now)
+                takeover = loaded.takeover
+                leaving = result.withdrawn or result.erase or result.state.status == "opted_out"
+                if takeover is not None and loaded.conversation is not None and not leaving:
+                    # an SDR talks to them: the message goes to the SDR, the bot is silent
+                    return self._relayed(session, loaded, inbound, result, takeover, now)
                 turn, reply_ids, handoff_id = self._turn(session, flow, inbound, result, now)
                 return turn, _Decided(session, result, reply_ids, handoff_id)
 
@@ -463,6 +469,70 @@ class Pipeline:
             refresh=refresh,
         )
         return turn, tuple(row.id for row in replies), handoff.id if handoff else None
+
+    def _relayed(
+        self,
+        session: LeadSession,
+        loaded: Loaded,
+        inbound: InboundMessage,
+        result: StepResult,
+        takeover: Takeover,
+        now: datetime,
+    ) -> tuple[TurnWrite, "_Decided"]:
+        """A prospect's message during a takeover: stored, relayed to the SDR's chat as a
+        note of the handoff (a reply to it is relayed back), and nothing else changes."""
+        conversation = loaded.conversation
+        if conversation is None:  # pragma: no cover - the caller checked
+            raise ValueError("a takeover without a conversation")
+        text = inbound.text or (f"[{inbound.unsupported}]" if inbound.unsupported else "")
+        if not text and inbound.choice_id:
+            text = f"[pressed {inbound.choice_id}]"
+        inbound_row = MessageRow(
+            id=new_id(),
+            lead_id=session.id,
+            seq=session.seq + 1,
+            direction="in",
+            channel=session.channel,
+            channel_message_id=inbound.message_id,
+            text=text,
+            choice_id=inbound.choice_id,
+            choices=None,
+            status="received",
+            created_at=inbound.sent_at,
+        )
+        summary_name = loaded.lead.name or session.channel_user_id
+        who = f"{summary_name} ({loaded.lead.company})" if loaded.lead.company else summary_name
+        relay = OutboxRow(
+            dedup_key=f"relay:{inbound_row.id}",
+            kind="note",
+            channel=takeover.channel,
+            target=takeover.address,
+            payload={"text": f"💬 {who}: {text}", "choices": []},
+            handoff_id=takeover.handoff_id,
+            next_attempt_at=now,
+            created_at=now,
+        )
+        lead = dataclasses.replace(loaded.lead, last_activity_at=now)
+        turn = TurnWrite(
+            lead=lead,
+            conversation=conversation,
+            inbound=inbound_row,
+            outbound=(),
+            score_events=(),
+            stage_change=None,
+            handoff=None,
+            outbox=(relay,),
+        )
+        quiet = dataclasses.replace(
+            result,
+            state=session.state,
+            replies=(),
+            slot_changes=(),
+            score_events=(),
+            stage_change=None,
+            handoff=None,
+        )
+        return turn, _Decided(session, quiet, (), None)
 
     def _crm_rows(
         self,

@@ -5,11 +5,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from dialogs import OutboundMessage
+from handoff.crm import CrmEvents, handoff_data
 from handoff.notifiers import handoff_message, outcome_message
 from handoff.summary import format_summary
+from storage import outbox as outbox_store
 from storage.database import Database
+from storage.handoff_events import record_event
 from storage.handoffs import Decision, Handoff, decide_handoff, get_handoff, set_reason
+from storage.models import handoffs
+from storage.sdr_prompts import set_prompt
 from storage.writer import Writer
 
 VERB: Final[dict[str, str]] = {
@@ -29,6 +37,7 @@ class DecisionResult:
     handoff: Handoff | None
     message: OutboundMessage | None  # the notification, edited to show who decided and when
     wants_reason: bool = False  # a rejection: ask the SDR why
+    refused: str | None = None  # why nothing changed, when the SDR should be told
 
 
 def decided_text(handoff: Handoff, by: str, at: datetime, status: str) -> str:
@@ -36,6 +45,47 @@ def decided_text(handoff: Handoff, by: str, at: datetime, status: str) -> str:
     when = at.strftime("%d %b %H:%M UTC")
     line = f"{_MARK[status]} {status.capitalize()} by {by}, {when}"
     return f"{format_summary(handoff.summary)}\n\n{line}"
+
+
+async def record_decision(
+    conn: AsyncConnection,
+    handoff_id: str,
+    status: Decision,
+    *,
+    by: str,
+    at: datetime,
+    crm: CrmEvents | None = None,
+    sdr_id: int | None = None,
+    reason_from: tuple[str, str] | None = None,
+) -> bool | str:
+    """The decision with everything it causes, in the caller's transaction: the handoff and
+    the lead's stage, the handoff's event, its CRM event, and for a rejection the stored
+    prompt for the reason (`reason_from`: the chat it will come from). True if it changed
+    the handoff; "not_yours" when another SDR holds it now (a reassigned notice)."""
+    current = await get_handoff(conn, handoff_id)
+    if current is None:
+        return False
+    if (
+        current.status == "open"
+        and sdr_id is not None
+        and current.sdr_id is not None
+        and current.sdr_id != sdr_id
+    ):
+        return "not_yours"
+    if not await decide_handoff(conn, handoff_id, status, by=by, at=at):
+        return False
+    if status == "accepted" and current.sdr_id is None and sdr_id is not None:
+        # accepted from the SDR's own chat before any routing: theirs now
+        await conn.execute(
+            update(handoffs).where(handoffs.c.id == handoff_id).values(sdr_id=sdr_id)
+        )
+    await record_event(conn, handoff_id, status, at=at, sdr_id=sdr_id, detail={"by": by})
+    if crm is not None:
+        data = handoff_data(handoff_id, current.lead_id, by=by, sdr_id=sdr_id)
+        await outbox_store.enqueue(conn, crm.rows(f"handoff.{status}", data, now=at))
+    if status == "rejected" and reason_from is not None:
+        await set_prompt(conn, *reason_from, "reason", handoff_id, at)
+    return True
 
 
 async def decide(
@@ -47,14 +97,33 @@ async def decide(
     action: str,
     by: str,
     at: datetime,
+    crm: CrmEvents | None = None,
+    sdr_id: int | None = None,
+    reason_from: tuple[str, str] | None = None,
 ) -> DecisionResult:
     """Record `action` (accept/reject/won/lost) on the handoff and build the edited message."""
     status: Decision = VERB[action]  # type: ignore[assignment]
-    changed = await writer.run(lambda conn: decide_handoff(conn, handoff_id, status, by=by, at=at))
+    outcome = await writer.run(
+        lambda conn: record_decision(
+            conn,
+            handoff_id,
+            status,
+            by=by,
+            at=at,
+            crm=crm,
+            sdr_id=sdr_id,
+            reason_from=reason_from,
+        )
+    )
+    changed = outcome is True
     async with db.connection() as conn:
         handoff = await get_handoff(conn, handoff_id)
     if handoff is None:
         return DecisionResult(False, None, None)
+    if outcome == "not_yours":
+        return DecisionResult(
+            False, handoff, None, refused="This handoff went to another SDR; it is theirs now."
+        )
     if changed:
         forget_lead(handoff.lead_id)  # the pipeline's cached state is stale now
     if handoff.status == "open":

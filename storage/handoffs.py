@@ -227,3 +227,16 @@ async def set_reason(conn: AsyncConnection, handoff_id: str, reason: str) -> boo
         .values(reject_reason=reason[:500])
     )
     return result.rowcount > 0
+
+
+async def latest_accepted(conn: AsyncConnection, sdr_id: int) -> Handoff | None:
+    """The SDR's most recently accepted handoff still accepted, or None (`/reply` goes there
+    when no conversation is taken over)."""
+    query = (
+        select(*_COLUMNS)
+        .where(handoffs.c.sdr_id == sdr_id, handoffs.c.status == "accepted")
+        .order_by(handoffs.c.accepted_at.desc(), handoffs.c.id)
+        .limit(1)
+    )
+    row = (await conn.execute(query)).first()
+    return None if row is None else Handoff(*row)

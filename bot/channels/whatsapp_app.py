@@ -39,6 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.app import (
     BACKGROUND,
     CLOCK,
+    CRM,
     DB,
     HTTP,
     NOTE_SENDERS,
@@ -119,6 +120,7 @@ class WhatsAppChannel:
                 sender=session_sender,
                 clock=app[CLOCK],
                 wake_outbox=self._wake_outbox,
+                crm=app[CRM],
             ),
         )
         self._parts = parts

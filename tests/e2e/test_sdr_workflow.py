@@ -14,7 +14,7 @@ import pytest
 from bot.app import DB, SDRS, WORKER
 from bot.cli import main
 from bot.config import Settings, WebhooksConfig
-from storage import handoffs
+from storage import handoffs, messages
 from storage.handoff_events import list_events
 from storage.handoffs import Handoff
 from tests.e2e.test_telegram_conversation import (
@@ -146,6 +146,35 @@ async def test_an_unaccepted_handoff_is_reminded_then_reassigned_once(
         ("reassign", "reassign:1"),
         ("reassigned", None),
     ]
+
+
+async def test_accepted_sdr_talks_to_the_prospect_through_the_bot(rig: Rig, sink: CrmSink) -> None:
+    await rig.converse(PROSPECT)
+    await rig.eventually(lambda: bool(rig.fake.sent_to(RINA)))
+    handoff = await the_handoff(rig)
+    notice = rig.fake.sent_to(RINA)[0]
+    card = rig.fake.messages[RINA, _id(rig, RINA, notice)]
+    await rig.press(RINA, f"ho:accept:{handoff.id}", first_name="Rina")
+    bot_said = len(rig.fake.texts_to(PROSPECT))
+
+    await reply_to(rig, RINA, "Halo Pak Budi, saya Rina. Kapan bisa demo?", card)
+    await rig.say(PROSPECT, "Besok jam 10 bisa")
+
+    texts = rig.fake.texts_to(PROSPECT)
+    assert texts[bot_said:] == ["Halo Pak Budi, saya Rina. Kapan bisa demo?"]
+    assert rig.fake.texts_to(RINA)[-1] == "💬 Budi (PT Maju Jaya): Besok jam 10 bisa"
+    lead = await rig.lead(PROSPECT)
+    assert lead is not None
+    async with rig.app[DB].connection() as conn:
+        transcript = await messages.transcript(conn, lead.id)
+    assert [(m.direction, m.author, m.text) for m in transcript[-2:]] == [
+        ("out", f"sdr:{handoff.sdr_id}", "Halo Pak Budi, saya Rina. Kapan bisa demo?"),
+        ("in", None, "Besok jam 10 bisa"),
+    ]
+    await rig.eventually(lambda: {"handoff.created", "handoff.accepted"} <= sink.types())
+    created = sink.of_type("handoff.created")[0]
+    assert created["data"]["handoff_id"] == handoff.id
+    assert all(sink.verified)
 
 
 def _id(rig: Rig, chat: int, sent: Json) -> int:
