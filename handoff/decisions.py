@@ -65,17 +65,14 @@ async def record_decision(
     current = await get_handoff(conn, handoff_id)
     if current is None:
         return False
-    if (
-        current.status == "open"
-        and sdr_id is not None
-        and current.sdr_id is not None
-        and current.sdr_id != sdr_id
-    ):
-        return "not_yours"
+    elsewhere = sdr_id is not None and current.sdr_id not in (None, sdr_id)
+    if elsewhere and status != "accepted":
+        return "not_yours"  # only the SDR who holds it may reject it or close it
     if not await decide_handoff(conn, handoff_id, status, by=by, at=at):
         return False
-    if status == "accepted" and current.sdr_id is None and sdr_id is not None:
-        # accepted from the SDR's own chat before any routing: theirs now
+    if status == "accepted" and sdr_id is not None and current.sdr_id != sdr_id:
+        # accepted from an SDR's chat that does not hold it (a notice from before a
+        # reassignment, no routing yet): the first to accept gets the lead
         await conn.execute(
             update(handoffs).where(handoffs.c.id == handoff_id).values(sdr_id=sdr_id)
         )
