@@ -15,6 +15,7 @@ from dialogs import ConversationState
 from storage import handoffs, leads, messages, sdrs
 from storage.conversations import get_conversation
 from storage.database import Database
+from storage.handoff_events import list_events
 from storage.migrate import upgrade_database
 from storage.score_events import list_score_events
 
@@ -99,6 +100,9 @@ def _leads_show(args: argparse.Namespace) -> int:
             "stages": [asdict(s) for s in await leads.list_stage_changes(conn, lead.id)],
             "transcript": [asdict(m) for m in await messages.transcript(conn, lead.id)],
             "handoff": asdict(handoff) if handoff else None,
+            "handoff_events": (
+                [asdict(e) for e in await list_events(conn, handoff.id)] if handoff else []
+            ),
         }
 
     found = _with_db(args, job)
@@ -117,7 +121,10 @@ def _leads_show(args: argparse.Namespace) -> int:
         print(f"  {reason['points']:+d} {reason['reason']}")
     for message in found["transcript"]:
         arrow = ">" if message["direction"] == "in" else "<"
-        print(f"  {arrow} {message['text']}")
+        author = f"[{message['author']}] " if message.get("author") else ""
+        print(f"  {arrow} {author}{message['text']}")
+    for event in found["handoff_events"]:
+        print(f"  handoff {event['kind']} at {event['at']} (SDR {event['sdr_id'] or '-'})")
     return 0
 
 
@@ -178,6 +185,43 @@ def _sdrs_available(args: argparse.Namespace) -> int:
         print(f"no SDR {args.sdr_id}; `qualibot sdrs list` shows the ids", file=sys.stderr)
         return 1
     print(f"SDR {args.sdr_id} is {'back' if available else 'away'}")
+    return 0
+
+
+def _sdrs_kpis(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from bot.config import Settings
+    from handoff.kpis import sdr_kpis
+    from storage.handoff_events import list_all_events
+
+    async def job(conn: AsyncConnection) -> tuple[list[Any], list[Any]]:
+        return await list_all_events(conn), await sdrs.list_sdrs(conn)
+
+    events, people = _with_db(args, job)
+    accept = timedelta(minutes=Settings().sla.accept_minutes)
+    names = {sdr.id: sdr.name for sdr in people}
+    rows = [
+        {"name": names.get(k.sdr_id, "?"), **k.as_json()}
+        for k in sdr_kpis(events, accept_sla=accept, sdr_ids=list(names))
+    ]
+    _emit(
+        rows,
+        args.json,
+        [
+            "sdr_id",
+            "name",
+            "assigned",
+            "accepted",
+            "rejected",
+            "won",
+            "lost",
+            "reassigned_away",
+            "time_to_accept_min",
+            "time_to_first_contact_min",
+            "accept_sla_met",
+        ],
+    )
     return 0
 
 
@@ -252,3 +296,8 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     listing = sdr_commands.add_parser("list", help="SDRs")
     common(listing)
     listing.set_defaults(func=_sdrs_list)
+    kpis = sdr_commands.add_parser(
+        "kpis", help="per SDR: time to accept / first contact (median), SLA met, outcomes"
+    )
+    common(kpis)
+    kpis.set_defaults(func=_sdrs_kpis)

@@ -57,6 +57,7 @@ async def record_decision(
     crm: CrmEvents | None = None,
     sdr_id: int | None = None,
     reason_from: tuple[str, str] | None = None,
+    reason: str | None = None,
 ) -> bool | str:
     """The decision with everything it causes, in the caller's transaction: the handoff and
     the lead's stage, the handoff's event, its CRM event, and for a rejection the stored
@@ -68,7 +69,7 @@ async def record_decision(
     elsewhere = sdr_id is not None and current.sdr_id not in (None, sdr_id)
     if elsewhere and status != "accepted":
         return "not_yours"  # only the SDR who holds it may reject it or close it
-    if not await decide_handoff(conn, handoff_id, status, by=by, at=at):
+    if not await decide_handoff(conn, handoff_id, status, by=by, at=at, reason=reason):
         return False
     if status == "accepted" and sdr_id is not None and current.sdr_id != sdr_id:
         # accepted from an SDR's chat that does not hold it (a notice from before a

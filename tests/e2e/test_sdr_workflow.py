@@ -184,3 +184,32 @@ def _id(rig: Rig, chat: int, sent: Json) -> int:
         if c == chat and message.get("reply_markup"):
             return message_id
     raise AssertionError("not shown")
+
+
+async def test_kpis_count_each_sdrs_outcomes_and_times(
+    rig: Rig, capsys: pytest.CaptureFixture[str]
+) -> None:
+    start = rig.clock.now
+    await rig.converse(PROSPECT)
+    await rig.eventually(lambda: bool(rig.fake.sent_to(RINA)))
+    handoff = await the_handoff(rig)
+    rig.clock.now = start + timedelta(minutes=11)
+    await run_due(rig, capsys, 11)
+    rig.clock.now = start + timedelta(minutes=13)
+    await rig.press(ANDI, f"ho:accept:{handoff.id}", first_name="Andi")
+    card = rig.keyboard_message(ANDI)
+    rig.clock.now = start + timedelta(minutes=20)
+    await reply_to(rig, ANDI, "Halo Pak Budi", card, name="Andi")
+    capsys.readouterr()
+
+    code = await cli(rig, "sdrs", "kpis", "--json")
+
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert code == 0
+    assert [(r["name"], r["assigned"], r["accepted"], r["reassigned_away"]) for r in rows] == [
+        ("Rina Wijaya", 1, 0, 1),
+        ("Andi Pratama", 1, 1, 0),
+    ]
+    andi = rows[1]
+    assert (andi["time_to_accept_min"], andi["time_to_first_contact_min"]) == (2.0, 7.0)
+    assert andi["accept_sla_met"] == 1.0
