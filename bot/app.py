@@ -80,6 +80,7 @@ def sla_setup(settings: Settings, crm: CrmEvents) -> SlaSetup:
         channels=frozenset({"telegram", "whatsapp"}),
         escalation=escalation_targets(settings.sla.escalation_chat_ids),
         crm=crm,
+        retention_days=settings.retention.days,
     )
 
 

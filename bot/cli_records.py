@@ -128,6 +128,23 @@ def _leads_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _leads_erase(args: argparse.Namespace) -> int:
+    from bot.app import crm_events
+    from bot.config import Settings
+    from handoff.privacy import erase
+
+    crm = crm_events(Settings())
+    now = datetime.now(UTC)
+    erased = _with_db(
+        args, lambda c: erase(c, args.lead_id, now=now, crm=crm, why="an admin asked")
+    )
+    if not erased:
+        print(f"no lead {args.lead_id!r} with personal data to erase", file=sys.stderr)
+        return 1
+    print(f"erased the personal data of lead {args.lead_id}")
+    return 0
+
+
 def _handoffs_list(args: argparse.Namespace) -> int:
     rows = _with_db(
         args, lambda c: handoffs.list_handoffs(c, status=args.status, limit=args.limit)
@@ -267,6 +284,12 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     show.add_argument("lead_id")
     common(show)
     show.set_defaults(func=_leads_show)
+    erasing = lead_commands.add_parser(
+        "erase", help="erase a lead's personal data (UU PDP); anonymous counts stay"
+    )
+    erasing.add_argument("lead_id")
+    common(erasing, json=False)
+    erasing.set_defaults(func=_leads_erase)
 
     handoff_parser = commands.add_parser("handoffs", help="list handoffs to SDRs")
     handoff_commands = handoff_parser.add_subparsers(dest="handoffs_command", required=True)

@@ -87,6 +87,12 @@ class WebhooksConfig(BaseModel):
         return _split_ids(value)
 
 
+class RetentionConfig(BaseModel):
+    """QUALIBOT_RETENTION__DAYS: erase the personal data of leads inactive this long."""
+
+    days: int | None = Field(default=None, gt=0)  # None: keep
+
+
 class Settings(BaseSettings):
     """Everything `qualibot serve` needs; only bot/ reads settings."""
 
@@ -110,6 +116,7 @@ class Settings(BaseSettings):
     webchat: WebChatConfig = Field(default_factory=WebChatConfig)
     sla: SlaConfig = Field(default_factory=SlaConfig)
     webhooks: WebhooksConfig = Field(default_factory=WebhooksConfig)
+    retention: RetentionConfig = Field(default_factory=RetentionConfig)
     # How long a message being sent stays its worker's: after a crash mid-send, any worker
     # sends it again once this has passed. Longer than a send can take (HTTP timeouts: 30 s).
     outbox_lease_seconds: float = Field(default=45.0, gt=0)

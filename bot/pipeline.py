@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from bot.inbound import normalised
 from bot.locks import KeyedLocks
 from dialogs import (
@@ -33,13 +31,12 @@ from dialogs import (
 from dialogs.engine import apply_signal
 from handoff.crm import CrmEvents, handoff_data
 from handoff.outbox import reply_row
+from handoff.privacy import erase
 from handoff.summary import build_summary
 from scoring import Band, Engagement, Stage
 from scoring import score as compute_score
-from storage import outbox as outbox_store
 from storage.conversations import find_conversation
 from storage.database import Database
-from storage.leads import erase_lead
 from storage.rows import (
     ConversationRow,
     HandoffRow,
@@ -322,13 +319,10 @@ class Pipeline:
 
     async def _erase(self, session: LeadSession, now: datetime) -> None:
         lead_id = session.id
-        rows = self._crm.rows("lead.erased", {"lead_id": lead_id}, now=now)
-
-        async def erase(conn: AsyncConnection) -> None:
-            await erase_lead(conn, lead_id, now)
-            await outbox_store.enqueue(conn, rows)
-
-        await self._writer.run(erase)
+        crm = self._crm
+        await self._writer.run(
+            lambda conn: erase(conn, lead_id, now=now, crm=crm, why="the prospect asked")
+        )
         self._forget(session.channel, session.channel_user_id)
 
     def _turn(
@@ -446,7 +440,8 @@ class Pipeline:
                     created_at=now,
                 ),
             )
-        outbox += tuple(self._crm_rows(session, result, handoff, stage_change, now))
+        source = session.source or inbound.source
+        outbox += tuple(self._crm_rows(session, result, handoff, stage_change, source, now))
         turn = TurnWrite(
             lead=self._lead_row(session, inbound, result, now),
             conversation=ConversationRow(
@@ -540,6 +535,7 @@ class Pipeline:
         result: StepResult,
         handoff: HandoffRow | None,
         stage_change: StageChangeRow | None,
+        source: str | None,
         now: datetime,
     ) -> list[OutboxRow]:
         """The CRM events this turn makes happen (none without a webhook URL)."""
@@ -548,7 +544,7 @@ class Pipeline:
         lead = {"lead_id": session.id, "channel": session.channel}
         events: list[tuple[str, dict[str, Any]]] = []
         if session.fresh and session.seq == 0:
-            events.append(("lead.created", {**lead, "source": session.source}))
+            events.append(("lead.created", {**lead, "source": source}))
         if stage_change is not None:
             events.append(
                 (

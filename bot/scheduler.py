@@ -14,6 +14,7 @@ from typing import Any, Final
 
 from bot.pipeline import SILENCE, Pipeline
 from handoff.jobs import Run, SlaSetup, run_due
+from handoff.privacy import erase_inactive
 from scoring import Engagement
 from storage.conversations import silent_conversations
 from storage.database import Database
@@ -35,8 +36,10 @@ async def mark_silent(db: Database, pipeline: Pipeline, now: datetime) -> int:
 async def run_jobs(
     run: Run, setup: SlaSetup, now: datetime, *, send_at: datetime | None = None
 ) -> list[dict[str, Any]]:
-    """One pass of the time-driven handoff jobs: the actions taken, one dict each."""
-    return await run_due(run, now=now, setup=setup, send_at=send_at)
+    """One pass of the time-driven jobs (SLA steps, retention): the actions, one dict each."""
+    actions = await run_due(run, now=now, setup=setup, send_at=send_at)
+    actions += await erase_inactive(run, now=now, days=setup.retention_days, crm=setup.crm)
+    return actions
 
 
 async def run_scheduler(
@@ -58,6 +61,8 @@ async def run_scheduler(
             actions = await run_jobs(run, setup, now)
             for action in actions:
                 logger.info("scheduler: %s", action)
+                if "lead_id" in action:
+                    pipeline.forget_lead(str(action["lead_id"]))
             if actions:
                 wake()  # what the steps sent is in the outbox
             if now >= silence_due:

@@ -39,6 +39,7 @@ class SlaSetup:
     channels: frozenset[str] = frozenset()
     escalation: tuple[tuple[str, str], ...] = ()
     crm: CrmEvents = field(default_factory=CrmEvents)
+    retention_days: int | None = None  # erase leads inactive this long (handoff.privacy)
 
 
 def escalation_targets(ids: Sequence[str]) -> tuple[tuple[str, str], ...]:

@@ -6,7 +6,7 @@ the bot, and signed CRM events at a webhook sink."""
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -213,3 +213,74 @@ async def test_kpis_count_each_sdrs_outcomes_and_times(
     andi = rows[1]
     assert (andi["time_to_accept_min"], andi["time_to_first_contact_min"]) == (2.0, 7.0)
     assert andi["accept_sla_met"] == 1.0
+
+
+async def test_away_sdrs_get_no_new_handoffs_until_they_are_back(rig: Rig) -> None:
+    await rig.say(RINA, "/away")
+
+    await rig.converse(PROSPECT)
+    await rig.eventually(lambda: bool(rig.fake.sent_to(ANDI)))
+    await rig.say(RINA, "/back")
+
+    assert rig.fake.texts_to(RINA) == [
+        "You are away: no new handoffs until you send /back.",
+        "Welcome back: new handoffs come to you again.",
+    ]
+    assert (await the_handoff(rig)).sdr_id == 2
+
+
+async def test_handback_lets_the_bot_answer_the_prospect_again(rig: Rig) -> None:
+    await rig.converse(PROSPECT)
+    await rig.eventually(lambda: bool(rig.fake.sent_to(RINA)))
+    handoff = await the_handoff(rig)
+    await rig.press(RINA, f"ho:accept:{handoff.id}", first_name="Rina")
+    await rig.say(RINA, "/reply Halo Pak Budi, saya Rina.")
+    relayed_before = len(rig.fake.texts_to(RINA))
+
+    await rig.say(RINA, "/handback")
+    await rig.say(PROSPECT, "/help")
+
+    assert rig.fake.texts_to(PROSPECT)[-2] == "Halo Pak Budi, saya Rina."
+    assert rig.fake.texts_to(RINA)[relayed_before:] == [
+        "The bot talks to Budi (PT Maju Jaya) again."
+    ]
+    assert not (await the_handoff(rig)).takeover
+
+
+async def test_a_crm_event_the_sink_refused_arrives_later_once_with_the_same_id(
+    rig: Rig, sink: CrmSink
+) -> None:
+    sink.fail_next = 1
+
+    await rig.say(PROSPECT, "/start fb_ads")
+    await rig.eventually(lambda: bool(sink.refused))
+    rig.clock.advance(seconds=5)  # past the first backoff
+    await rig.eventually(lambda: "lead.created" in sink.types())
+
+    [refused] = sink.refused
+    [created] = sink.of_type("lead.created")
+    assert refused == created
+    assert (created["data"]["channel"], created["data"]["source"]) == ("telegram", "fb_ads")
+    assert all(sink.verified)
+
+
+async def test_erase_by_the_prospect_or_the_cli_tells_the_crm(
+    rig: Rig, sink: CrmSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("QUALIBOT_WEBHOOKS__URL", sink.url("/events"))  # the CLI's environment
+    monkeypatch.setenv("QUALIBOT_WEBHOOKS__SECRET", SINK_SECRET)
+    await rig.say(PROSPECT, "/start fb_ads")
+    await rig.say(PROSPECT, "hapus data saya")
+    await rig.say(PROSPECT + 1, "/start")
+    other = await rig.lead(PROSPECT + 1)
+    assert other is not None
+
+    code = await cli(rig, "leads", "erase", other.id)
+    again = await cli(rig, "leads", "erase", other.id)
+    rig.clock.now = datetime.now(UTC) + timedelta(seconds=1)  # the CLI dates its event so
+    await rig.eventually(lambda: len(sink.of_type("lead.erased")) == 2)
+
+    assert (code, again) == (0, 1)
+    assert await rig.lead(PROSPECT) is None  # its chat id is gone with the rest
+    whys = sorted(e["data"]["why"] for e in sink.of_type("lead.erased"))
+    assert whys == ["an admin asked", "the prospect asked"]

@@ -22,6 +22,7 @@ class CrmSink(LocalServer):
     events: list[Json] = field(default_factory=list)
     verified: list[bool] = field(default_factory=list)
     fail_next: int = 0
+    refused: list[Json] = field(default_factory=list)  # bodies answered 503
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -36,6 +37,7 @@ class CrmSink(LocalServer):
         raw = await request.read()
         if self.fail_next:
             self.fail_next -= 1
+            self.refused.append(orjson.loads(raw))
             return web.Response(status=503)
         expected = "sha256=" + hmac.new(self.secret.encode(), raw, hashlib.sha256).hexdigest()
         header = request.headers.get("X-Qualibot-Signature", "")
