@@ -11,16 +11,19 @@ import aiohttp
 from aiohttp import web
 
 from bot.config import Settings
-from bot.delivery import Background
+from bot.crm_webhooks import HttpPoster
 from bot.flow_registry import FlowRegistry
 from bot.pipeline import Pipeline
 from bot.scheduler import run_scheduler
-from bot.sdr_directory import SdrDirectory
 from bot.studio import FlowStudio
 from bot.web import errors_middleware, forwarded_middleware
 from dialogs import BUNDLED_FLOW, Flow, Sender, load_flow
+from handoff.crm import CrmEvents
+from handoff.delivery import Background
+from handoff.jobs import SlaSetup, escalation_targets
 from handoff.notifiers import Notifier
 from handoff.outbox import OutboxWorker
+from handoff.sdr_directory import SdrDirectory
 from storage.database import Database
 from storage.migrate import upgrade_database
 from storage.writer import Writer
@@ -42,6 +45,7 @@ SENDERS = web.AppKey("senders", dict[str, Sender])
 NOTE_SENDERS = web.AppKey("note_senders", dict[str, Sender])  # notes to SDR chats
 BACKGROUND = web.AppKey("background", Background)
 SDRS = web.AppKey("sdrs", SdrDirectory)
+CRM = web.AppKey("crm", CrmEvents)
 CLOCK: web.AppKey[Callable[[], datetime]] = web.AppKey("clock")
 Lifecycle = Callable[[web.Application], AsyncIterator[None]]
 
@@ -64,6 +68,28 @@ def outbox_channels(settings: Settings) -> list[str]:
     if settings.whatsapp is not None:
         channels.append("whatsapp")
     return channels
+
+
+def sla_setup(settings: Settings, crm: CrmEvents) -> SlaSetup:
+    """The SLA jobs' configuration (serve and `qualibot jobs run-due` share it)."""
+    from handoff.sla import SlaPolicy
+
+    return SlaSetup(
+        policy=SlaPolicy(
+            accept=timedelta(minutes=settings.sla.accept_minutes),
+            first_contact=timedelta(hours=settings.sla.first_contact_hours),
+        ),
+        # every channel an SDR may read: `jobs run-due` may run without the channels'
+        # settings; the serving process delivers (and gives up on a channel it lacks)
+        channels=frozenset({"telegram", "whatsapp"}),
+        escalation=escalation_targets(settings.sla.escalation_chat_ids),
+        crm=crm,
+        retention_days=settings.retention.days,
+    )
+
+
+def crm_events(settings: Settings) -> CrmEvents:
+    return CrmEvents(urls=tuple(settings.webhooks.url))
 
 
 def utc_now() -> datetime:
@@ -108,6 +134,7 @@ def build_app(
             base_url=settings.base_url,
             outbox_channels=outbox_channels(settings),
             handoff_grace=timedelta(seconds=settings.handoff_grace_seconds),
+            crm=app[CRM],
         )
         registry = FlowRegistry(db, flow, flow_file.read_text(encoding="utf-8"), clock)
         await registry.start()
@@ -149,6 +176,8 @@ def build_app(
             group_targets=group_targets(settings),
             clock=clock,
             lease=timedelta(seconds=settings.outbox_lease_seconds),
+            poster=HttpPoster(app[HTTP]),
+            webhook_secret=settings.webhooks.secret.get_secret_value(),
         )
         app[PIPELINE].on_handoff = worker.wake.set
         app[PIPELINE].route_handoffs = bool(notifiers)
@@ -165,7 +194,18 @@ def build_app(
         app[WORKER] = worker
         tasks = [
             asyncio.create_task(worker.run_forever(), name="outbox-worker"),
-            asyncio.create_task(run_scheduler(app[DB], app[PIPELINE], clock), name="scheduler"),
+            asyncio.create_task(
+                run_scheduler(
+                    app[DB],
+                    app[PIPELINE],
+                    clock,
+                    run=app[WRITER].run,
+                    setup=sla_setup(settings, app[CRM]),
+                    wake=worker.wake.set,
+                    every=timedelta(seconds=settings.sla.every_seconds),
+                ),
+                name="scheduler",
+            ),
         ]
         yield
         for task in tasks:
@@ -180,6 +220,7 @@ def build_app(
     app[NOTE_SENDERS] = {}
     app[BACKGROUND] = Background()
     app[CLOCK] = clock
+    app[CRM] = crm_events(settings)
     # Channels start after the HTTP session and stop before it; the worker starts last, once
     # every channel has put its sender and notifier in place.
     channels: list[Lifecycle] = []

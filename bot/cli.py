@@ -148,7 +148,16 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """All sub-commands; modules that own a job register their own."""
-    from bot import calibrate, cli_flows, cli_records, cli_telegram, nlu_eval, nlu_train, personas
+    from bot import (
+        calibrate,
+        cli_flows,
+        cli_jobs,
+        cli_records,
+        cli_telegram,
+        nlu_eval,
+        nlu_train,
+        personas,
+    )
 
     parser = argparse.ArgumentParser(
         prog="qualibot", description="Conversational lead qualification (BANT)."
@@ -200,6 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     calibrate.register(commands)
     cli_records.register(commands)
+    cli_jobs.register(commands)
     cli_telegram.register(commands)
     personas.register(commands)
     return parser

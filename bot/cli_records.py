@@ -15,6 +15,7 @@ from dialogs import ConversationState
 from storage import handoffs, leads, messages, sdrs
 from storage.conversations import get_conversation
 from storage.database import Database
+from storage.handoff_events import list_events
 from storage.migrate import upgrade_database
 from storage.score_events import list_score_events
 
@@ -99,6 +100,9 @@ def _leads_show(args: argparse.Namespace) -> int:
             "stages": [asdict(s) for s in await leads.list_stage_changes(conn, lead.id)],
             "transcript": [asdict(m) for m in await messages.transcript(conn, lead.id)],
             "handoff": asdict(handoff) if handoff else None,
+            "handoff_events": (
+                [asdict(e) for e in await list_events(conn, handoff.id)] if handoff else []
+            ),
         }
 
     found = _with_db(args, job)
@@ -117,7 +121,27 @@ def _leads_show(args: argparse.Namespace) -> int:
         print(f"  {reason['points']:+d} {reason['reason']}")
     for message in found["transcript"]:
         arrow = ">" if message["direction"] == "in" else "<"
-        print(f"  {arrow} {message['text']}")
+        author = f"[{message['author']}] " if message.get("author") else ""
+        print(f"  {arrow} {author}{message['text']}")
+    for event in found["handoff_events"]:
+        print(f"  handoff {event['kind']} at {event['at']} (SDR {event['sdr_id'] or '-'})")
+    return 0
+
+
+def _leads_erase(args: argparse.Namespace) -> int:
+    from bot.app import crm_events
+    from bot.config import Settings
+    from handoff.privacy import erase
+
+    crm = crm_events(Settings())
+    now = datetime.now(UTC)
+    erased = _with_db(
+        args, lambda c: erase(c, args.lead_id, now=now, crm=crm, why="an admin asked")
+    )
+    if not erased:
+        print(f"no lead {args.lead_id!r} with personal data to erase", file=sys.stderr)
+        return 1
+    print(f"erased the personal data of lead {args.lead_id}")
     return 0
 
 
@@ -134,9 +158,25 @@ def _handoffs_list(args: argparse.Namespace) -> int:
 
 
 def _sdrs_add(args: argparse.Namespace) -> int:
+    from handoff.routing import ZONES, BadWorkHours, parse_hours
+
     if not (args.telegram_chat_id or args.whatsapp_number):
         print("give --telegram-chat-id and/or --whatsapp-number", file=sys.stderr)
         return 2
+    zone = args.zone.upper() if args.zone else None
+    if zone is not None and zone not in ZONES:
+        print(f"--zone {args.zone!r}: one of {', '.join(ZONES)}", file=sys.stderr)
+        return 2
+    if args.hours:
+        try:
+            parse_hours(args.hours)
+        except BadWorkHours as e:
+            print(f"--hours: {e}", file=sys.stderr)
+            return 2
+    if args.capacity is not None and args.capacity < 1:
+        print("--capacity: at least 1 open handoff", file=sys.stderr)
+        return 2
+    languages = ",".join(p.strip().lower() for p in args.languages.split(",") if p.strip())
     sdr_id = _with_db(
         args,
         lambda c: sdrs.add_sdr(
@@ -145,9 +185,60 @@ def _sdrs_add(args: argparse.Namespace) -> int:
             now=datetime.now(UTC),
             telegram_chat_id=args.telegram_chat_id,
             whatsapp_number=args.whatsapp_number,
+            languages=languages or None,
+            capacity=args.capacity,
+            zone=zone,
+            work_hours=args.hours or None,
         ),
     )
     print(f"added SDR {sdr_id}: {args.name}")
+    return 0
+
+
+def _sdrs_available(args: argparse.Namespace) -> int:
+    available = args.sdrs_command == "back"
+    found = _with_db(args, lambda c: sdrs.set_available(c, args.sdr_id, available))
+    if not found:
+        print(f"no SDR {args.sdr_id}; `qualibot sdrs list` shows the ids", file=sys.stderr)
+        return 1
+    print(f"SDR {args.sdr_id} is {'back' if available else 'away'}")
+    return 0
+
+
+def _sdrs_kpis(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from bot.config import Settings
+    from handoff.kpis import sdr_kpis
+    from storage.handoff_events import list_all_events
+
+    async def job(conn: AsyncConnection) -> tuple[list[Any], list[Any]]:
+        return await list_all_events(conn), await sdrs.list_sdrs(conn)
+
+    events, people = _with_db(args, job)
+    accept = timedelta(minutes=Settings().sla.accept_minutes)
+    names = {sdr.id: sdr.name for sdr in people}
+    rows = [
+        {"name": names.get(k.sdr_id, "?"), **k.as_json()}
+        for k in sdr_kpis(events, accept_sla=accept, sdr_ids=list(names))
+    ]
+    _emit(
+        rows,
+        args.json,
+        [
+            "sdr_id",
+            "name",
+            "assigned",
+            "accepted",
+            "rejected",
+            "won",
+            "lost",
+            "reassigned_away",
+            "time_to_accept_min",
+            "time_to_first_contact_min",
+            "accept_sla_met",
+        ],
+    )
     return 0
 
 
@@ -156,7 +247,19 @@ def _sdrs_list(args: argparse.Namespace) -> int:
     _emit(
         [asdict(r) for r in rows],
         args.json,
-        ["id", "name", "telegram_chat_id", "whatsapp_number", "active", "last_assigned_at"],
+        [
+            "id",
+            "name",
+            "telegram_chat_id",
+            "whatsapp_number",
+            "active",
+            "available",
+            "languages",
+            "capacity",
+            "zone",
+            "work_hours",
+            "last_assigned_at",
+        ],
     )
     return 0
 
@@ -181,6 +284,12 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     show.add_argument("lead_id")
     common(show)
     show.set_defaults(func=_leads_show)
+    erasing = lead_commands.add_parser(
+        "erase", help="erase a lead's personal data (UU PDP); anonymous counts stay"
+    )
+    erasing.add_argument("lead_id")
+    common(erasing, json=False)
+    erasing.set_defaults(func=_leads_erase)
 
     handoff_parser = commands.add_parser("handoffs", help="list handoffs to SDRs")
     handoff_commands = handoff_parser.add_subparsers(dest="handoffs_command", required=True)
@@ -196,8 +305,22 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     add.add_argument("name")
     add.add_argument("--telegram-chat-id")
     add.add_argument("--whatsapp-number")
+    add.add_argument("--languages", default="", help="languages they take, e.g. id,en (any)")
+    add.add_argument("--capacity", type=int, help="open handoffs at most (no limit)")
+    add.add_argument("--zone", help="WIB, WITA or WIT (default WIB)")
+    add.add_argument("--hours", help="working hours in their zone, e.g. 08:00-17:00 (any time)")
     common(add, json=False)
     add.set_defaults(func=_sdrs_add)
+    for name, text in (("away", "take an SDR out of the rotation"), ("back", "put them back")):
+        switch = sdr_commands.add_parser(name, help=text)
+        switch.add_argument("sdr_id", type=int)
+        common(switch, json=False)
+        switch.set_defaults(func=_sdrs_available)
     listing = sdr_commands.add_parser("list", help="SDRs")
     common(listing)
     listing.set_defaults(func=_sdrs_list)
+    kpis = sdr_commands.add_parser(
+        "kpis", help="per SDR: time to accept / first contact (median), SLA met, outcomes"
+    )
+    common(kpis)
+    kpis.set_defaults(func=_sdrs_kpis)

@@ -72,6 +72,40 @@ class WebChatConfig(BaseModel):
     ] = "Chat"
 
 
+class SlaConfig(BaseModel):
+    """QUALIBOT_SLA__*: how long an SDR has to accept, then to write to the prospect."""
+
+    accept_minutes: float = Field(default=5.0, gt=0)  # in the SDR's working hours
+    first_contact_hours: float = Field(default=24.0, gt=0)
+    # told when a handoff is reassigned or first contact is missed: Telegram chat ids, or
+    # whatsapp:<number>
+    escalation_chat_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    every_seconds: float = Field(default=5.0, gt=0)  # how often `serve` runs due jobs
+
+    @field_validator("escalation_chat_ids", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        return _split_ids(value)
+
+
+class WebhooksConfig(BaseModel):
+    """QUALIBOT_WEBHOOKS__*: CRM event webhooks (one or more URLs, comma-separated)."""
+
+    url: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    secret: SecretStr = SecretStr("")
+
+    @field_validator("url", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        return _split_ids(value)
+
+
+class RetentionConfig(BaseModel):
+    """QUALIBOT_RETENTION__DAYS: erase the personal data of leads inactive this long."""
+
+    days: int | None = Field(default=None, gt=0)  # None: keep
+
+
 class Settings(BaseSettings):
     """Everything `qualibot serve` needs; only bot/ reads settings."""
 
@@ -99,6 +133,9 @@ class Settings(BaseSettings):
     telegram: TelegramConfig | None = None
     whatsapp: WhatsAppConfig | None = None
     webchat: WebChatConfig = Field(default_factory=WebChatConfig)
+    sla: SlaConfig = Field(default_factory=SlaConfig)
+    webhooks: WebhooksConfig = Field(default_factory=WebhooksConfig)
+    retention: RetentionConfig = Field(default_factory=RetentionConfig)
     # How long a message being sent stays its worker's: after a crash mid-send, any worker
     # sends it again once this has passed. Longer than a send can take (HTTP timeouts: 30 s).
     outbox_lease_seconds: float = Field(default=45.0, gt=0)

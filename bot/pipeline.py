@@ -8,6 +8,7 @@ asyncio lock keeps one process from racing itself, and recent delivery ids answe
 immediate retry without a query.
 """
 
+import dataclasses
 import logging
 from collections import OrderedDict, deque
 from collections.abc import Callable, Collection, Mapping
@@ -28,13 +29,14 @@ from dialogs import (
     step,
 )
 from dialogs.engine import apply_signal
+from handoff.crm import CrmEvents, handoff_data
 from handoff.outbox import reply_row
+from handoff.privacy import erase
 from handoff.summary import build_summary
 from scoring import Band, Engagement, Stage
 from scoring import score as compute_score
 from storage.conversations import find_conversation
 from storage.database import Database
-from storage.leads import erase_lead
 from storage.rows import (
     ConversationRow,
     HandoffRow,
@@ -44,7 +46,7 @@ from storage.rows import (
     StageChangeRow,
     new_id,
 )
-from storage.turns import HandoffRefresh, Loaded, TurnRequest, TurnWrite
+from storage.turns import HandoffRefresh, Loaded, Takeover, TurnRequest, TurnWrite
 from storage.writer import Writer
 
 logger = logging.getLogger(__name__)
@@ -75,6 +77,7 @@ class LeadSession:
     unreachable: bool = False
     recent: deque[str] = field(default_factory=lambda: deque(maxlen=RECENT_IDS))
     version: int = 0  # the stored conversation version this state is
+    fresh: bool = False  # the lead was created by the unit of work that read it
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +110,7 @@ class Pipeline:
         base_url: str = "",
         outbox_channels: Collection[str] = (),
         handoff_grace: timedelta = timedelta(0),
+        crm: CrmEvents | None = None,
     ) -> None:
         self._db = db
         self._writer = writer
@@ -123,6 +127,7 @@ class Pipeline:
         # SECONDS). None by default: the SDR hears of it at once; what the prospect says next
         # updates the notice.
         self._handoff_grace = handoff_grace
+        self._crm = crm or CrmEvents()  # CRM events: outbox rows of the same transaction
         self._locks = KeyedLocks()
         self._hot: OrderedDict[str, LeadSession] = OrderedDict()
         self.on_handoff: Callable[[], None] = lambda: None  # wakes the outbox worker
@@ -178,6 +183,7 @@ class Pipeline:
             unreachable=lead.unreachable,
             recent=recent,
             version=loaded.conversation.version if loaded.conversation else 0,
+            fresh=loaded.new,
         )
 
     def _new_lead(self, channel: str, user: str, now: datetime) -> LeadRow:
@@ -248,6 +254,11 @@ class Pipeline:
                 session = self._from_store(loaded, cached, channel, user)
                 flow = self.flow_for(session.state)
                 result = step(session.state, flow, inbound, now)
+                takeover = loaded.takeover
+                leaving = result.withdrawn or result.erase or result.state.status == "opted_out"
+                if takeover is not None and loaded.conversation is not None and not leaving:
+                    # an SDR talks to them: the message goes to the SDR, the bot is silent
+                    return self._relayed(session, loaded, inbound, result, takeover, now)
                 turn, reply_ids, handoff_id = self._turn(session, flow, inbound, result, now)
                 return turn, _Decided(session, result, reply_ids, handoff_id)
 
@@ -324,7 +335,10 @@ class Pipeline:
 
     async def _erase(self, session: LeadSession, now: datetime) -> None:
         lead_id = session.id
-        await self._writer.run(lambda conn: erase_lead(conn, lead_id, now))
+        crm = self._crm
+        await self._writer.run(
+            lambda conn: erase(conn, lead_id, now=now, crm=crm, why="the prospect asked")
+        )
         self._forget(session.channel, session.channel_user_id)
 
     def _turn(
@@ -442,6 +456,8 @@ class Pipeline:
                     created_at=now,
                 ),
             )
+        source = session.source or inbound.source
+        outbox += tuple(self._crm_rows(session, result, handoff, stage_change, source, now))
         turn = TurnWrite(
             lead=self._lead_row(session, inbound, result, now),
             conversation=ConversationRow(
@@ -464,6 +480,101 @@ class Pipeline:
             refresh=refresh,
         )
         return turn, tuple(row.id for row in replies), handoff.id if handoff else None
+
+    def _relayed(
+        self,
+        session: LeadSession,
+        loaded: Loaded,
+        inbound: InboundMessage,
+        result: StepResult,
+        takeover: Takeover,
+        now: datetime,
+    ) -> tuple[TurnWrite, "_Decided"]:
+        """A prospect's message during a takeover: stored, relayed to the SDR's chat as a
+        note of the handoff (a reply to it is relayed back), and nothing else changes."""
+        conversation = loaded.conversation
+        if conversation is None:  # pragma: no cover - the caller checked
+            raise ValueError("a takeover without a conversation")
+        text = inbound.text or (f"[{inbound.unsupported}]" if inbound.unsupported else "")
+        if not text and inbound.choice_id:
+            text = f"[pressed {inbound.choice_id}]"
+        inbound_row = MessageRow(
+            id=new_id(),
+            lead_id=session.id,
+            seq=session.seq + 1,
+            direction="in",
+            channel=session.channel,
+            channel_message_id=inbound.message_id,
+            text=text,
+            choice_id=inbound.choice_id,
+            choices=None,
+            status="received",
+            created_at=inbound.sent_at,
+        )
+        summary_name = loaded.lead.name or session.channel_user_id
+        who = f"{summary_name} ({loaded.lead.company})" if loaded.lead.company else summary_name
+        relay = OutboxRow(
+            dedup_key=f"relay:{inbound_row.id}",
+            kind="note",
+            channel=takeover.channel,
+            target=takeover.address,
+            payload={"text": f"💬 {who}: {text}", "choices": []},
+            handoff_id=takeover.handoff_id,
+            next_attempt_at=now,
+            created_at=now,
+        )
+        lead = dataclasses.replace(loaded.lead, last_activity_at=now)
+        turn = TurnWrite(
+            lead=lead,
+            conversation=conversation,
+            inbound=inbound_row,
+            outbound=(),
+            score_events=(),
+            stage_change=None,
+            handoff=None,
+            outbox=(relay,),
+        )
+        quiet = dataclasses.replace(
+            result,
+            state=session.state,
+            replies=(),
+            slot_changes=(),
+            score_events=(),
+            stage_change=None,
+            handoff=None,
+        )
+        return turn, _Decided(session, quiet, (), None)
+
+    def _crm_rows(
+        self,
+        session: LeadSession,
+        result: StepResult,
+        handoff: HandoffRow | None,
+        stage_change: StageChangeRow | None,
+        source: str | None,
+        now: datetime,
+    ) -> list[OutboxRow]:
+        """The CRM events this turn makes happen (none without a webhook URL)."""
+        if not self._crm.urls:
+            return []
+        lead = {"lead_id": session.id, "channel": session.channel}
+        events: list[tuple[str, dict[str, Any]]] = []
+        if session.fresh and session.seq == 0:
+            events.append(("lead.created", {**lead, "source": source}))
+        if stage_change is not None:
+            events.append(
+                (
+                    "lead.stage_changed",
+                    {**lead, "from": stage_change.from_stage, "to": stage_change.to_stage},
+                )
+            )
+        if handoff is not None:
+            events.append(
+                ("handoff.created", handoff_data(handoff.id, session.id, handoff.summary))
+            )
+        if result.state.status == "opted_out" and session.state.status != "opted_out":
+            events.append(("lead.opted_out", lead))
+        return self._crm.many(events, now=now)
 
     def _summary(
         self,

@@ -20,13 +20,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dialogs import Choice, DeliveryError, OutboundMessage, Sender
 from dialogs.texts import render_text
+from handoff.assignment import assign_next, deliver_rows, sdr_targets
+from handoff.crm import KIND as CRM_KIND
+from handoff.crm import SIGNATURE_HEADER, WebhookPoster, event_body, sign
 from handoff.notifiers import Notifier
 from storage import handoffs as handoff_store
 from storage import leads as lead_store
 from storage import messages as message_store
 from storage import outbox as outbox_store
 from storage.rows import OutboxRow, new_id
-from storage.sdrs import choose_next_sdr
+from storage.sdrs import get_sdr
 
 logger = logging.getLogger(__name__)
 Job = Callable[[AsyncConnection], Awaitable[Any]]
@@ -107,6 +110,8 @@ class OutboxWorker:
         group_targets: Sequence[tuple[str, str]] = (),
         clock: Callable[[], datetime],
         lease: timedelta = LEASE,
+        poster: WebhookPoster | None = None,
+        webhook_secret: str = "",
     ) -> None:
         self._run = run  # runs a job in the single writer's transaction
         self._notifiers = notifiers
@@ -115,6 +120,8 @@ class OutboxWorker:
         self._group_targets = tuple(group_targets)  # (channel, target) when no SDR is set up
         self._clock = clock
         self._lease = lease
+        self._poster = poster  # CRM webhooks
+        self._webhook_secret = webhook_secret
         self._in_flight: set[asyncio.Task[None]] = set()
         self._claiming = 0
         self.wake = asyncio.Event()
@@ -200,6 +207,8 @@ class OutboxWorker:
                 await self._message(item, self._senders)
             elif item.kind == "note":
                 await self._message(item, self._note_senders)
+            elif item.kind == CRM_KIND:
+                await self._post(item)
             else:
                 await self._run(lambda c: outbox_store.mark_dead(c, item.id, "unknown kind"))
         except DeliveryError as e:
@@ -211,32 +220,22 @@ class OutboxWorker:
         now = self._clock()
 
         async def route(conn: AsyncConnection) -> int:
-            sdr = await choose_next_sdr(conn, now)
-            targets: list[tuple[str, str]] = list(self._group_targets)
-            if sdr is not None and await handoff_store.assign_sdr(conn, handoff_id, sdr.id):
-                await self._introduce(conn, handoff_id, sdr.name, now)
-            if sdr is not None:
-                targets = []
-                if sdr.telegram_chat_id:
-                    targets.append(("telegram", sdr.telegram_chat_id))
-                if sdr.whatsapp_number:
-                    targets.append(("whatsapp", sdr.whatsapp_number))
+            handoff = await handoff_store.get_handoff(conn, handoff_id)
+            sdr = None
+            if handoff is not None and handoff.sdr_id is not None:
+                sdr = await get_sdr(conn, handoff.sdr_id)  # assigned meanwhile (the admin)
+            elif handoff is not None:
+                sdr = await assign_next(conn, handoff, now=now)
+                if sdr is not None:
+                    await self._introduce(conn, handoff_id, sdr.name, now)
             targets = [
-                (channel, target) for channel, target in targets if channel in self._notifiers
+                (channel, target)
+                for channel, target in self._group_targets
+                if channel in self._notifiers
             ]
-            rows = [
-                OutboxRow(
-                    dedup_key=f"handoff:{handoff_id}:{channel}:{target}",
-                    kind="handoff.deliver",
-                    channel=channel,
-                    target=target,
-                    payload={},
-                    handoff_id=handoff_id,
-                    next_attempt_at=now,
-                    created_at=now,
-                )
-                for channel, target in targets
-            ]
+            if sdr is not None:
+                targets = sdr_targets(sdr, self._notifiers)
+            rows = deliver_rows(handoff_id, targets, assignment=1, now=now)
             await outbox_store.enqueue(conn, rows)
             if not rows:
                 # nobody to notify: the handoff waits in the admin inbox
@@ -352,6 +351,20 @@ class OutboxWorker:
                 await message_store.record_sent(conn, [(str(message_id), sent_id)], now)
 
         await self._run(done)
+
+    async def _post(self, item: outbox_store.OutboxItem) -> None:
+        """A CRM event to one URL, signed; retried with backoff until the receiver says 2xx."""
+        if self._poster is None:
+            await self._run(lambda c: outbox_store.mark_dead(c, item.id, "no webhook poster"))
+            return
+        body = event_body(item.payload["event"])
+        headers = {
+            "Content-Type": "application/json",
+            SIGNATURE_HEADER: sign(body, self._webhook_secret),
+        }
+        await self._poster.post(str(item.payload["url"]), body, headers)
+        now = self._clock()
+        await self._run(lambda c: outbox_store.mark_sent(c, item.id, None, now))
 
     async def _failed(self, item: outbox_store.OutboxItem, error: DeliveryError) -> None:
         now = self._clock()

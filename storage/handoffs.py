@@ -4,7 +4,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, Final, Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import handoffs, leads, stage_changes
@@ -36,6 +36,11 @@ class Handoff:
     reject_reason: str | None
     due_at: datetime
     delivery: dict[str, Any] | None
+    assigned_at: datetime | None = None
+    assignment: int = 0
+    accepted_at: datetime | None = None
+    first_contact_at: datetime | None = None
+    takeover: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +121,7 @@ async def decide_handoff(
                 decided_by=by,
                 decided_at=at,
                 reject_reason=reason if reason is not None else handoffs.c.reject_reason,
+                accepted_at=at if decision == "accepted" else handoffs.c.accepted_at,
             )
             .returning(handoffs.c.lead_id)
         )
@@ -140,14 +146,69 @@ async def decide_handoff(
     return True
 
 
-async def assign_sdr(conn: AsyncConnection, handoff_id: str, sdr_id: int) -> bool:
-    """Give an open handoff to an SDR; False if it is not open or does not exist."""
+async def assign_sdr(
+    conn: AsyncConnection, handoff_id: str, sdr_id: int, *, at: datetime | None = None
+) -> bool:
+    """Give an open handoff to an SDR (from `at`, when the SLA clock starts; the assignment
+    number goes up by one); False if it is not open or does not exist."""
+    values: dict[str, Any] = {"sdr_id": sdr_id, "assignment": handoffs.c.assignment + 1}
+    if at is not None:
+        values["assigned_at"] = at
     result = await conn.execute(
         update(handoffs)
         .where(handoffs.c.id == handoff_id, handoffs.c.status == "open")
-        .values(sdr_id=sdr_id)
+        .values(values)
     )
     return result.rowcount > 0
+
+
+async def lock_handoff(conn: AsyncConnection, handoff_id: str) -> Handoff | None:
+    """The handoff, locked until the transaction ends (PostgreSQL), or None."""
+    query = select(*_COLUMNS).where(handoffs.c.id == handoff_id).with_for_update()
+    row = (await conn.execute(query)).first()
+    return None if row is None else Handoff(*row)
+
+
+async def sla_watch(conn: AsyncConnection) -> list[Handoff]:
+    """Handoffs with an SLA clock running: open ones with an SDR, accepted ones nobody has
+    contacted yet, oldest first."""
+    query = (
+        select(*_COLUMNS)
+        .where(
+            ((handoffs.c.status == "open") & handoffs.c.assigned_at.is_not(None))
+            | (
+                (handoffs.c.status == "accepted")
+                & handoffs.c.accepted_at.is_not(None)
+                & handoffs.c.first_contact_at.is_(None)
+            )
+        )
+        .order_by(handoffs.c.created_at, handoffs.c.id)
+    )
+    return [Handoff(*row) for row in await conn.execute(query)]
+
+
+async def set_takeover(conn: AsyncConnection, handoff_id: str, on: bool, at: datetime) -> bool:
+    """The SDR takes the conversation over (True) or hands it back to the bot (False); the
+    first time an SDR writes counts as their first contact."""
+    values: dict[str, Any] = {"takeover": on}
+    if on:
+        values["first_contact_at"] = func.coalesce(handoffs.c.first_contact_at, at)
+    result = await conn.execute(
+        update(handoffs)
+        .where(handoffs.c.id == handoff_id, handoffs.c.status.in_(("accepted", "won", "lost")))
+        .values(values)
+    )
+    return result.rowcount > 0
+
+
+async def taken_over_by(conn: AsyncConnection, sdr_id: int) -> list[Handoff]:
+    """The handoffs an SDR talks through the bot now, the most recently accepted first."""
+    query = (
+        select(*_COLUMNS)
+        .where(handoffs.c.sdr_id == sdr_id, handoffs.c.takeover.is_(True))
+        .order_by(handoffs.c.accepted_at.desc(), handoffs.c.id)
+    )
+    return [Handoff(*row) for row in await conn.execute(query)]
 
 
 async def set_delivery(conn: AsyncConnection, handoff_id: str, delivery: dict[str, Any]) -> bool:
@@ -166,3 +227,16 @@ async def set_reason(conn: AsyncConnection, handoff_id: str, reason: str) -> boo
         .values(reject_reason=reason[:500])
     )
     return result.rowcount > 0
+
+
+async def latest_accepted(conn: AsyncConnection, sdr_id: int) -> Handoff | None:
+    """The SDR's most recently accepted handoff still accepted, or None (`/reply` goes there
+    when no conversation is taken over)."""
+    query = (
+        select(*_COLUMNS)
+        .where(handoffs.c.sdr_id == sdr_id, handoffs.c.status == "accepted")
+        .order_by(handoffs.c.accepted_at.desc(), handoffs.c.id)
+        .limit(1)
+    )
+    row = (await conn.execute(query)).first()
+    return None if row is None else Handoff(*row)

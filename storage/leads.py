@@ -185,3 +185,22 @@ async def record_receipt(
     if unreachable:
         await mark_unreachable(conn, lead_id, at)
     return await get_lead(conn, lead_id)
+
+
+async def inactive_leads(conn: AsyncConnection, before: datetime, limit: int = 500) -> list[str]:
+    """Ids of leads not erased yet whose last activity is older than `before` (retention)."""
+    query = (
+        select(leads.c.id)
+        .where(leads.c.last_activity_at < before, ~leads.c.channel_user_id.startswith("erased:"))
+        .order_by(leads.c.last_activity_at)
+        .limit(limit)
+    )
+    return [str(lead_id) for lead_id in (await conn.execute(query)).scalars()]
+
+
+async def is_erased(conn: AsyncConnection, lead_id: str) -> bool | None:
+    """Whether the lead's personal data was erased; None if there is no such lead."""
+    user = (
+        await conn.execute(select(leads.c.channel_user_id).where(leads.c.id == lead_id))
+    ).scalar_one_or_none()
+    return None if user is None else str(user).startswith("erased:")

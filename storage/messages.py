@@ -5,10 +5,11 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import and_, bindparam, case, select, update
+from sqlalchemy import and_, bindparam, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.models import messages
+from storage.models import leads, messages
+from storage.rows import new_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +29,7 @@ class StoredMessage:
     error_code: str | None
     created_at: datetime
     status_at: datetime | None
+    author: str | None = None  # "sdr:<id>": an SDR wrote it through the bot (takeover)
 
 
 _COLUMNS: Final = tuple(messages.c[field.name] for field in fields(StoredMessage))
@@ -187,3 +189,40 @@ async def replies_to(
             break
         replies.append(message)
     return replies
+
+
+async def append_outbound(
+    conn: AsyncConnection,
+    lead_id: str,
+    *,
+    channel: str,
+    text: str,
+    author: str,
+    now: datetime,
+) -> str:
+    """An outbound message written by someone other than the bot (an SDR in a takeover),
+    numbered after the lead's last one under the lead's row lock; its id."""
+    await conn.execute(select(leads.c.id).where(leads.c.id == lead_id).with_for_update())
+    seq = (
+        await conn.execute(
+            select(func.coalesce(func.max(messages.c.seq), 0) + 1).where(
+                messages.c.lead_id == lead_id
+            )
+        )
+    ).scalar_one()
+    message_id = new_id()
+    await conn.execute(
+        messages.insert().values(
+            id=message_id,
+            lead_id=lead_id,
+            seq=int(seq),
+            direction="out",
+            channel=channel,
+            text=text,
+            status="pending",
+            created_at=now,
+            status_at=now,
+            author=author,
+        )
+    )
+    return message_id

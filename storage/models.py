@@ -148,6 +148,8 @@ messages: Final = Table(
     Column("error_code", String(64)),
     Column("created_at", UtcDateTime, nullable=False),
     Column("status_at", UtcDateTime),
+    # who wrote it when not the prospect (in) or the bot (out): "sdr:<id>" in a takeover
+    Column("author", String(64)),
     # The dedup key of inbound deliveries, per conversation: a web chat's message ids come
     # from the browser and Telegram's are per chat, so only the lead (channel and chat)
     # makes them unique. NULLs (unsent outbound) never collide.
@@ -194,6 +196,12 @@ sdrs: Final = Table(
     Column("active", Boolean, nullable=False),
     Column("last_assigned_at", UtcDateTime),
     Column("created_at", UtcDateTime, nullable=False),
+    # the SDR's own switch (/away, /back, the admin page); `active` is the admin's
+    Column("available", Boolean, nullable=False, server_default=text("true")),
+    Column("languages", String(64)),  # "id,en"; NULL: any language
+    Column("capacity", Integer),  # open handoffs at most; NULL: no limit
+    Column("zone", String(8)),  # WIB, WITA or WIT; NULL: WIB
+    Column("work_hours", String(16)),  # "08:00-17:00" in the zone; NULL: any time
 )
 
 handoffs: Final = Table(
@@ -210,7 +218,42 @@ handoffs: Final = Table(
     Column("reject_reason", Text),
     Column("due_at", UtcDateTime, nullable=False),
     Column("delivery", JSON),  # per-notifier delivery state, written by the outbox worker
+    # SLA: when the current SDR got it, and how many times it was (re)assigned (the step
+    # number reminders and reassignments are keyed on, so each happens once)
+    Column("assigned_at", UtcDateTime),
+    Column("assignment", Integer, nullable=False, server_default="0"),
+    Column("accepted_at", UtcDateTime),
+    Column("first_contact_at", UtcDateTime),
+    # the SDR talks to the prospect through the bot; the bot stays silent meanwhile
+    Column("takeover", Boolean, nullable=False, server_default=text("false")),
     CheckConstraint(_in("status", HANDOFF_STATUSES), name="status"),
+)
+
+handoff_events: Final = Table(
+    "handoff_events",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("handoff_id", String(ID_LENGTH), ForeignKey("handoffs.id"), nullable=False),
+    # a time-driven step ("remind:1", "reassign:1"): unique per handoff, so each is taken
+    # once however many schedulers run it; NULL for events that happen when they happen
+    Column("key", String(64)),
+    Column("kind", String(32), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("sdr_id", Integer),
+    Column("detail", JSON),
+    UniqueConstraint("handoff_id", "key"),
+    Index(None, "handoff_id", "id"),
+)
+
+# What the bot waits for from an SDR's chat (a rejection reason): kept across restarts.
+sdr_prompts: Final = Table(
+    "sdr_prompts",
+    metadata,
+    Column("channel", String(16), primary_key=True),
+    Column("address", String(64), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("handoff_id", String(ID_LENGTH), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
 )
 
 outbox: Final = Table(

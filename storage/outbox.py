@@ -150,3 +150,23 @@ async def list_outbox(conn: AsyncConnection, *, handoff_id: str | None = None) -
     if handoff_id is not None:
         query = query.where(outbox.c.handoff_id == handoff_id)
     return [OutboxItem(*row) for row in await conn.execute(query)]
+
+
+async def handoff_of_message(
+    conn: AsyncConnection, channel: str, target: str, sent_message_id: str
+) -> str | None:
+    """The handoff a message we sent to an SDR's chat was about (its notice, a reminder, a
+    relayed message), or None: what an SDR's reply to that message refers to."""
+    query = (
+        select(outbox.c.handoff_id)
+        .where(
+            outbox.c.channel == channel,
+            outbox.c.target == target,
+            outbox.c.sent_message_id == sent_message_id,
+            outbox.c.handoff_id.is_not(None),
+        )
+        .order_by(outbox.c.id.desc())
+        .limit(1)
+    )
+    found = (await conn.execute(query)).scalar_one_or_none()
+    return None if found is None else str(found)

@@ -65,6 +65,7 @@ class MessageRow:
     choices: list[dict[str, str]] | None
     status: str  # 'received' inbound; outbound 'pending' until the outbox sent it, or 'sent'
     created_at: datetime
+    author: str | None = None  # "sdr:<id>" when an SDR wrote it through the bot
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,10 +4,13 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Final
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.models import sdrs
+from storage.models import handoffs, sdrs
+
+# Handoffs an SDR is still working on: they count against the SDR's capacity.
+OPEN_STATUSES: Final = ("open", "accepted")
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +24,11 @@ class Sdr:
     active: bool
     last_assigned_at: datetime | None
     created_at: datetime
+    available: bool = True  # the SDR's own switch: /away, /back
+    languages: str | None = None  # "id,en"; None: any
+    capacity: int | None = None  # open handoffs at most; None: no limit
+    zone: str | None = None  # WIB / WITA / WIT; None: WIB
+    work_hours: str | None = None  # "08:00-17:00" in the zone; None: any time
 
 
 _COLUMNS: Final = tuple(sdrs.c[field.name] for field in fields(Sdr))
@@ -34,6 +42,10 @@ async def add_sdr(
     telegram_chat_id: str | None = None,
     whatsapp_number: str | None = None,
     active: bool = True,
+    languages: str | None = None,
+    capacity: int | None = None,
+    zone: str | None = None,
+    work_hours: str | None = None,
 ) -> int:
     """Add an SDR; returns their id."""
     result = await conn.execute(
@@ -44,6 +56,11 @@ async def add_sdr(
             whatsapp_number=whatsapp_number,
             active=active,
             created_at=now,
+            available=True,
+            languages=languages,
+            capacity=capacity,
+            zone=zone,
+            work_hours=work_hours,
         )
         .returning(sdrs.c.id)
     )
@@ -104,3 +121,49 @@ async def find_by_whatsapp_number(conn: AsyncConnection, number: str) -> Sdr | N
     query = select(*_COLUMNS).where(sdrs.c.whatsapp_number == number).order_by(sdrs.c.id)
     row = (await conn.execute(query.limit(1))).first()
     return None if row is None else Sdr(*row)
+
+
+async def set_available(conn: AsyncConnection, sdr_id: int, available: bool) -> bool:
+    """The SDR's own switch (/away, /back); False if there is no such SDR."""
+    result = await conn.execute(
+        update(sdrs).where(sdrs.c.id == sdr_id).values(available=available)
+    )
+    return result.rowcount > 0
+
+
+async def routing_candidates(conn: AsyncConnection) -> list[tuple[Sdr, int]]:
+    """Every active SDR with how many handoffs they hold open, locked for the caller's
+    transaction (PostgreSQL), so two routings at once take turns instead of both picking the
+    same SDR."""
+    held = (
+        select(func.count())
+        .select_from(handoffs)
+        .where(handoffs.c.sdr_id == sdrs.c.id, handoffs.c.status.in_(OPEN_STATUSES))
+        .scalar_subquery()
+    )
+    query = (
+        select(*_COLUMNS, held)
+        .where(sdrs.c.active.is_(True))
+        .order_by(sdrs.c.id)
+        .with_for_update(of=sdrs)
+    )
+    return [(Sdr(*row[:-1]), int(row[-1])) for row in await conn.execute(query)]
+
+
+async def mark_assigned(conn: AsyncConnection, sdr_id: int, now: datetime) -> None:
+    """Stamp the SDR as the latest to get a handoff (round robin reads it)."""
+    await conn.execute(update(sdrs).where(sdrs.c.id == sdr_id).values(last_assigned_at=now))
+
+
+async def find_by_address(conn: AsyncConnection, channel: str, address: str) -> Sdr | None:
+    """The SDR behind a Telegram chat or a WhatsApp number, or None."""
+    if channel == "telegram":
+        return await find_by_telegram_chat(conn, address)
+    if channel == "whatsapp":
+        found = await find_by_whatsapp_number(conn, address)
+        if found is None and not address.startswith("+"):
+            found = await find_by_whatsapp_number(conn, f"+{address}")
+        if found is None and address.startswith("+"):
+            found = await find_by_whatsapp_number(conn, address.lstrip("+"))
+        return found
+    return None

@@ -46,6 +46,7 @@ from storage.models import (
     messages,
     outbox,
     score_events,
+    sdrs,
     stage_changes,
 )
 from storage.rows import (
@@ -67,6 +68,7 @@ __all__ = [
     "MessageRow",
     "OutboxRow",
     "StageChangeRow",
+    "Takeover",
     "TurnDone",
     "TurnRequest",
     "TurnWrite",
@@ -122,6 +124,19 @@ class Loaded:
     next_seq: int  # the lead's next message sequence number
     # the ledger; None when the caller's cached conversation is the stored version
     score_events: tuple[ScoreEvent, ...] | None
+    # an SDR talks to this prospect through the bot: the handoff, and where the SDR reads
+    # ("telegram", chat id) or ("whatsapp", number); the bot stays silent meanwhile
+    takeover: "Takeover | None" = None
+
+
+@dataclass(frozen=True, slots=True)
+class Takeover:
+    """The handoff an SDR has taken over, and the SDR's chat."""
+
+    handoff_id: str
+    sdr_id: int | None
+    channel: str
+    address: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +194,18 @@ _FIND_LEAD: Final = (
             messages.c.channel_message_id == bindparam("message_id"),
         )
         .scalar_subquery(),
+        *(
+            select(column)
+            .select_from(handoffs.outerjoin(sdrs, sdrs.c.id == handoffs.c.sdr_id))
+            .where(handoffs.c.lead_id == leads.c.id, handoffs.c.takeover.is_(True))
+            .scalar_subquery()
+            for column in (
+                handoffs.c.id,
+                handoffs.c.sdr_id,
+                sdrs.c.telegram_chat_id,
+                sdrs.c.whatsapp_number,
+            )
+        ),
     )
     .select_from(leads.outerjoin(conversations, conversations.c.lead_id == leads.c.id))
     .where(leads.c.channel == bindparam("channel"), leads.c.channel_user_id == bindparam("user"))
@@ -305,7 +332,7 @@ def run_turn(
     found = _lock_lead(conn, request)
     if found is None:
         return TurnDone(request.new_lead, duplicate=False, decided=None, written=None)
-    lead, conversation, next_seq, stored_at = found
+    lead, conversation, next_seq, stored_at, takeover = found
     if stored_at is not None:
         replies = _replies_after(conn, lead.id, stored_at)
         return TurnDone(lead, duplicate=True, decided=None, written=None, replies=replies)
@@ -316,6 +343,7 @@ def run_turn(
         conversation=conversation,
         next_seq=next_seq,
         score_events=None if cached or conversation is None else _ledger(conn, lead.id),
+        takeover=takeover,
     )
     turn, decided = request.decide(loaded)
     if turn is None:
@@ -356,7 +384,8 @@ def _versioned(turn: TurnWrite, version: int) -> TurnWrite:
     )
 
 
-_Found = tuple[LeadRow, ConversationRow | None, int, int | None]
+_Found = tuple[LeadRow, ConversationRow | None, int, int | None, Takeover | None]
+_TAKEOVER_WIDTH: Final = 4
 
 
 def _lock_lead(conn: Connection, request: TurnRequest[Any]) -> _Found | None:
@@ -375,16 +404,22 @@ def _lock_lead(conn: Connection, request: TurnRequest[Any]) -> _Found | None:
         new = request.new_lead
         created = conn.execute(_upserts(conn.dialect.name).new_lead, _lead_values(new)).first()
         if created is not None:
-            return new, None, 1, None
+            return new, None, 1, None, None
         # another worker created it a moment ago: wait for its lock like everyone else
         row = conn.execute(_FIND_LEAD, key).one()
     values = tuple(row)
     conversation = values[_LEAD_WIDTH : _LEAD_WIDTH + _CONVERSATION_WIDTH]
+    handoff_id, sdr_id, chat, number = values[-_TAKEOVER_WIDTH:]
+    takeover = None
+    if handoff_id is not None:
+        channel, address = ("telegram", chat) if chat else ("whatsapp", number or "")
+        takeover = Takeover(handoff_id, sdr_id, channel, address)
     return (
         LeadRow(*values[:_LEAD_WIDTH]),
         None if conversation[0] is None else ConversationRow(*conversation),
-        int(values[-2]),
-        values[-1],
+        int(values[-2 - _TAKEOVER_WIDTH]),
+        values[-1 - _TAKEOVER_WIDTH],
+        takeover,
     )
 
 

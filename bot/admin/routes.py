@@ -36,14 +36,16 @@ from bot.admin.rendering import (
 )
 from bot.admin.studio_pages import studio_routes
 from bot.admin.throttle import Flooding, LoginThrottle
-from bot.app import DB, FLOW, FLOWS, PIPELINE, SETTINGS, WRITER, utc_now
+from bot.app import CRM, DB, FLOW, FLOWS, PIPELINE, SETTINGS, WRITER, utc_now
 from bot.channels.whatsapp_sender import mask
 from bot.web import Handler, read_form
 from dialogs import ConversationState, Flow
+from handoff.decisions import record_decision
 from scoring import Band, Stage, score
 from storage import admin_sessions
 from storage.conversations import get_conversation
-from storage.handoffs import decide_handoff, get_handoff, get_handoff_for_lead
+from storage.handoff_events import list_events
+from storage.handoffs import get_handoff, get_handoff_for_lead
 from storage.handoffs import list_handoffs as list_handoff_items
 from storage.leads import funnel_counts, get_lead, list_leads, list_stage_changes
 from storage.messages import StoredMessage, transcript
@@ -295,6 +297,8 @@ class AdminSite:
             stages = await list_stage_changes(conn, lead_id)
             handoff = await get_handoff_for_lead(conn, lead_id)
             sdr = await get_sdr(conn, handoff.sdr_id) if handoff and handoff.sdr_id else None
+            steps = await list_events(conn, handoff.id) if handoff else []
+            sdr_names = {s.id: s.name for s in await list_sdrs(conn)}
         now = self.clock()
         flow = _flow_of(request, conversation.state_json if conversation else None)
         current = score(events, now, flow.policy)
@@ -315,6 +319,8 @@ class AdminSite:
             handoff=handoff,
             summary=summary,
             sdr=sdr,
+            handoff_events=steps,
+            sdr_names=sdr_names,
             overdue=handoff is not None and handoff.status == "open" and handoff.due_at < now,
             now=now,
         )
@@ -360,8 +366,14 @@ class AdminSite:
         now = self.clock()
         # Through the single writer, so the decision commits in line with the turns.
         changed = await request.config_dict[WRITER].run(
-            lambda conn: decide_handoff(
-                conn, handoff_id, decision, by="admin", at=now, reason=reason
+            lambda conn: record_decision(
+                conn,
+                handoff_id,
+                decision,
+                by="admin",
+                at=now,
+                reason=reason,
+                crm=request.config_dict[CRM],
             )
         )
         if not changed:

@@ -34,6 +34,7 @@ from aiohttp import web
 from bot.app import (
     BACKGROUND,
     CLOCK,
+    CRM,
     DB,
     HTTP,
     NOTE_SENDERS,
@@ -54,14 +55,16 @@ from bot.channels.telegram_events import (
 )
 from bot.channels.telegram_web import run_polling, telegram_routes
 from bot.config import TelegramConfig, TelegramLimits
-from bot.decisions import decide, record_reason
-from bot.delivery import queue_notes
 from bot.errors import ChannelError
 from bot.inbound import MalformedInbound
 from bot.locks import KeyedLocks
 from dialogs import InboundMessage, OutboundMessage
+from handoff.decisions import decide
+from handoff.delivery import queue_notes
+from handoff.desk import SdrDesk, SdrMessage
 from handoff.notifiers import ChannelNotifier, parse_decision
 from storage.leads import mark_chat_unreachable
+from storage.sdrs import find_by_telegram_chat
 
 logger = logging.getLogger(__name__)
 
@@ -228,14 +231,23 @@ class TelegramChannel:
         if event.callback_id is not None:  # some other button in an SDR chat
             self._later(self.sender.answer_callback(event.callback_id))
             return
-        awaiting = self._app[SDRS].awaiting_reason
-        reason = inbound.text.strip()
-        if reason and (CHANNEL, chat) in awaiting:
-            await record_reason(self._app[WRITER], awaiting.pop((CHANNEL, chat)), reason)
-            await self._note(chat, REASON_NOTED)
-        elif event.chat_type == "private":
-            # Groups are where sales people talk among themselves: answer nothing there.
-            await self._note(chat, SDR_HELP)
+        # commands, a rejection's reason, a reply to a notice (relayed to the prospect)
+        desk = SdrDesk(
+            self._app[WRITER].run,
+            clock=self._app[CLOCK],
+            forget_lead=self._app[PIPELINE].forget_lead,
+            wake=self._wake_outbox,
+        )
+        text = inbound.text or (f"/{inbound.command}" if inbound.command else "")
+        await desk.handle(
+            SdrMessage(
+                CHANNEL,
+                chat,
+                text,
+                reply_to=event.reply_to,
+                private=event.chat_type == "private",
+            )
+        )
 
     async def _decide(self, event: TelegramInbound, action: str, handoff_id: str) -> None:
         chat = event.message.channel_user_id
@@ -246,24 +258,30 @@ class TelegramChannel:
             self._later(self.sender.answer_callback(callback_id, NOT_AN_SDR))
             return
         by = event.message.profile_name or f"telegram {chat}"
+        async with self._app[DB].connection() as conn:
+            sdr = await find_by_telegram_chat(conn, chat)
         result = await decide(
             self._app[DB],
             self._app[WRITER],
-            self._app[PIPELINE],
+            self._app[PIPELINE].forget_lead,
             handoff_id=handoff_id,
             action=action,
             by=by,
             at=self._clock(),
+            crm=self._app[CRM],
+            sdr_id=sdr.id if sdr is not None else None,
+            reason_from=(CHANNEL, chat),
         )
         handoff = result.handoff
         if handoff is None:
             note = "This handoff no longer exists."
+        elif result.refused is not None:
+            note = result.refused
         elif result.changed:
             note = f"Handoff {handoff.status}."
         else:
             note = f"Already {handoff.status}."
-        if result.wants_reason:
-            self._app[SDRS].awaiting_reason[CHANNEL, chat] = handoff_id
+        if result.wants_reason:  # the prompt is stored with the decision
             await self._note(chat, ASK_REASON)
         self._later(self._show_decision(event, note, result.message))
 

@@ -70,6 +70,7 @@ class TelegramInbound:
     chat_type: str = ChatType.PRIVATE
     callback_id: str | None = None  # answer it (TelegramSender.answer_callback)
     question: AnsweredQuestion | None = None  # mark it (TelegramSender.mark_answered)
+    reply_to: str | None = None  # the message this one replies to (an SDR's reply to a notice)
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,13 +173,17 @@ def _from_message(uid: int, message: Message) -> TelegramEvent:
         return Ignored(uid, "message not sent by a person")
     chat_id = message.chat.id
     base = _inbound(user, chat_id, f"{chat_id}:{message.message_id}", message.date)
+    replied = message.reply_to_message
+    reply_to = str(replied.message_id) if replied is not None else None
     if chat_type != ChatType.PRIVATE:
-        # Only an SDR group's reason for a rejection is of use from a group.
+        # Only an SDR group's reason for a rejection (or reply to a notice) is of use there.
         if message.text is None:
             return Ignored(uid, f"non-text message in a {chat_type} chat")
-        return TelegramInbound(uid, _replace(base, text=message.text), chat_type=chat_type)
+        return TelegramInbound(
+            uid, _replace(base, text=message.text), chat_type=chat_type, reply_to=reply_to
+        )
     if message.text is not None:
-        return TelegramInbound(uid, _with_text(base, message.text))
+        return TelegramInbound(uid, _with_text(base, message.text), reply_to=reply_to)
     contact = message.contact
     if contact is not None and contact.user_id == user.id:
         return TelegramInbound(uid, _replace(base, contact_phone=_e164(contact.phone_number)))

@@ -38,6 +38,7 @@ from aiohttp import web
 from bot.app import (
     BACKGROUND,
     CLOCK,
+    CRM,
     DB,
     HTTP,
     NOTE_SENDERS,
@@ -117,6 +118,7 @@ class WhatsAppChannel:
                 sender=session_sender,
                 clock=app[CLOCK],
                 wake_outbox=self._wake_outbox,
+                crm=app[CRM],
             ),
         )
         self._parts = parts

@@ -14,13 +14,16 @@ from typing import Any, Final
 
 from bot.channels.whatsapp import WaInbound
 from bot.channels.whatsapp_sender import WhatsAppSender, waiting_for_token
-from bot.decisions import DecisionResult, decide, record_reason
-from bot.delivery import queue_notes
 from bot.errors import ChannelError
 from bot.pipeline import Pipeline
-from bot.sdr_directory import SdrDirectory
 from dialogs import OutboundMessage
+from handoff.crm import CrmEvents
+from handoff.decisions import DecisionResult, decide
+from handoff.delivery import queue_notes
+from handoff.desk import SdrDesk as HandoffDesk
+from handoff.desk import SdrMessage
 from handoff.notifiers import decision_choice, parse_decision, withdrawn_message
+from handoff.sdr_directory import SdrDirectory
 from handoff.summary import format_summary
 from storage.database import Database
 from storage.writer import Writer
@@ -99,6 +102,7 @@ class SdrDesk:
         sender: WhatsAppSender,
         clock: Callable[[], datetime],
         wake_outbox: Callable[[], None],
+        crm: CrmEvents | None = None,
     ) -> None:
         self._db = db
         self._writer = writer
@@ -107,6 +111,10 @@ class SdrDesk:
         self._sender = sender
         self._clock = clock
         self._wake_outbox = wake_outbox
+        self._crm = crm
+        self._desk = HandoffDesk(
+            writer.run, clock=clock, forget_lead=pipeline.forget_lead, wake=wake_outbox
+        )
 
     async def phone_of_sdr(self, event: WaInbound) -> str | None:
         """The SDR's configured phone if this message is from an SDR, else None.
@@ -131,23 +139,18 @@ class SdrDesk:
             result = await decide(
                 self._db,
                 self._writer,
-                self._pipeline,
+                self._pipeline.forget_lead,
                 handoff_id=handoff_id,
                 action=action,
                 by=message.profile_name or f"+{phone.lstrip('+')}",
                 at=self._clock(),
+                crm=self._crm,
+                reason_from=(CHANNEL, phone),
             )
-            if result.wants_reason:
-                self._sdrs.awaiting_reason[CHANNEL, phone] = handoff_id
             await self._say(phone, *_decision_messages(result))
             return
-        awaiting = self._sdrs.awaiting_reason
-        reason = message.text.strip()
-        if reason and (CHANNEL, phone) in awaiting:
-            await record_reason(self._writer, awaiting.pop((CHANNEL, phone)), reason)
-            await self._say(phone, OutboundMessage(REASON_NOTED))
-        else:
-            await self._say(phone, OutboundMessage(SDR_HELP))
+        # commands, a rejection's reason (stored prompt), a reply to a notice (relayed)
+        await self._desk.handle(SdrMessage(CHANNEL, phone, message.text, reply_to=event.reply_to))
 
     async def _say(self, phone: str, *messages: OutboundMessage) -> None:
         """Notes to the SDR, sent from the outbox in this order after anything before them."""
