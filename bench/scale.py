@@ -41,7 +41,7 @@ async def run(workers: int, prospects: int, length: int, logs: Path) -> tuple[fl
         connector = aiohttp.TCPConnector(limit=512)
         async with aiohttp.ClientSession(connector=connector) as session:
             pool = [Worker(url, logs / f"scale-{workers}-{n}.log") for n in range(workers)]
-            await asyncio.gather(*(w.start(session) for w in pool))
+            await asyncio.gather(*(w.start() for w in pool))
             pids = [w.process.pid for w in pool if w.process is not None]
             report = Report()
             # a short warm-up, then the measured run

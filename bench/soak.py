@@ -133,20 +133,23 @@ class Worker:
         self._log = log
         self.process: asyncio.subprocess.Process | None = None
 
-    async def start(self, session: aiohttp.ClientSession) -> None:
+    async def start(self) -> None:
         with self._log.open("ab") as log:
             self.process = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "bot", "serve", "--port", str(self.port),
                 cwd=ROOT, env=self._env, stdout=asyncio.subprocess.DEVNULL, stderr=log,
             )  # fmt: skip
-        for _ in range(600):
-            try:
-                async with session.get(f"{self.base}/healthz") as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.05)
+        # Its own session: the load's session may have every connection busy, and a health
+        # check waiting in its queue would time out (as the first 100k run did).
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as own:
+            for _ in range(600):
+                try:
+                    async with own.get(f"{self.base}/healthz") as response:
+                        if response.status == 200:
+                            return
+                except (aiohttp.ClientError, TimeoutError):
+                    pass
+                await asyncio.sleep(0.05)
         raise RuntimeError(f"worker on {self.port} did not start; see {self._log}")
 
     @property
@@ -226,7 +229,7 @@ async def killer(workers: Sequence[Worker], session: aiohttp.ClientSession, ever
         victim = workers[chooser.randrange(len(workers))]
         report.kills += 1
         await victim.kill()
-        await victim.start(session)
+        await victim.start()
 
 
 async def check(url: str, report: Report) -> dict[str, tuple[Any, ...]]:
@@ -323,7 +326,7 @@ async def soak(
         connector = aiohttp.TCPConnector(limit=256)
         async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
             pool = [Worker(url, log_dir / f"worker-{n}.log") for n in range(workers)]
-            await asyncio.gather(*(w.start(session) for w in pool))
+            await asyncio.gather(*(w.start() for w in pool))
             kills = (
                 asyncio.create_task(killer(pool, session, kill_every, report, seed))
                 if kill_every
