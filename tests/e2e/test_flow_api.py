@@ -220,3 +220,17 @@ async def test_an_ended_conversation_restarts_on_the_published_version(api: AppC
 
     assert ended["stage"] == "not_qualified"  # declined: the conversation ended
     assert any(r["text"].startswith(NEW_GREETING) for r in restarted["replies"]), restarted
+
+
+async def test_two_workers_rolling_back_at_once_make_two_versions(
+    aiohttp_client: MakeClient, any_settings: Settings
+) -> None:
+    settings = any_settings.model_copy(update={"admin_token": SecretStr(TOKEN)})
+    first = await aiohttp_client(build_app(settings))
+    second = await aiohttp_client(build_app(settings))
+
+    answers = await asyncio.gather(
+        post(first, "rollback", {"version": 1}), post(second, "rollback", {"version": 1})
+    )
+
+    assert sorted(a["version"] for a in answers) == [2, 3]
