@@ -146,3 +146,21 @@ async def test_the_lead_transcript_updates_live(browser: Browser, server: TestSe
     await page.request.post(chat_url, data={"session": "live", "message_id": "l2", "text": "ya"})
 
     await expect(page.locator("#transcript")).to_contain_text(NAME_QUESTION, timeout=12_000)
+
+
+async def test_the_web_chat_pages_utm_parameters_become_the_leads_source(
+    browser: Browser, server: TestServer
+) -> None:
+    context = await browser.new_context(locale="id-ID")
+    chat_page = await context.new_page()
+    await chat_page.goto(
+        str(server.make_url("/?utm_source=google&utm_medium=cpc&utm_campaign=launch"))
+    )
+    await expect(chat_page.locator(".msg.bot").first).to_contain_text("Halo! 👋")
+    page = await admin_page(browser, server)
+
+    await page.get_by_role("link", name="Dashboard").click()
+
+    await expect(page.locator('select[name="source"]')).to_contain_text("utm:google/cpc/launch")
+    per_source = page.get_by_role("img", name="Leads per source")
+    await expect(per_source).to_contain_text("utm:google/cpc/launch")
