@@ -74,14 +74,15 @@ class FlowRegistry:
             logger.info("flow %s imported into the database as version 1", self.flow_id)
         await self._load_all()
         await self.refresh()
-        stored = self._flows.get((self.flow_id, self._live_version or 0))
-        unversioned = None if stored is None else stored.document.model_copy(update={"version": 0})
-        if not imported and unversioned is not None and unversioned != self._file_document:
+        live = self._flows.get((self.flow_id, self._live_version or 0))
+        if imported or live is None:
+            return
+        if live.document.model_copy(update={"version": 0}) != self._file_document:
             logger.warning(
                 "flow %s: the flow file differs from the published v%d; the database wins "
                 "(qualibot flows import FILE publishes the file)",
                 self.flow_id,
-                stored.version,
+                live.version,
             )
 
     async def _load_all(self) -> None:
