@@ -43,6 +43,7 @@ class FlowRegistry:
         self.flow_id = initial.id
         self._flows: dict[tuple[str, int], Flow] = {}
         self._live = initial
+        self._file_document = initial.document.model_copy(update={"version": 0})
         self._live_version: int | None = None  # None until the database's version is live
         self._listeners: list[Listener] = []
         self._refreshing = asyncio.Lock()
@@ -73,6 +74,16 @@ class FlowRegistry:
             logger.info("flow %s imported into the database as version 1", self.flow_id)
         await self._load_all()
         await self.refresh()
+        live = self._flows.get((self.flow_id, self._live_version or 0))
+        if imported or live is None:
+            return
+        if live.document.model_copy(update={"version": 0}) != self._file_document:
+            logger.warning(
+                "flow %s: the flow file differs from the published v%d; the database wins "
+                "(qualibot flows import FILE publishes the file)",
+                self.flow_id,
+                live.version,
+            )
 
     async def _load_all(self) -> None:
         async with self._db.connection() as conn:

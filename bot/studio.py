@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
+from sqlalchemy.exc import IntegrityError
+
 from bot.flow_registry import FlowRegistry, compile_version
 from dialogs import Channel, Flow, FlowErrors, InboundMessage, new_state, step
 from dialogs.describe import describe_value
@@ -26,10 +28,11 @@ from storage.flows import (
     rollback,
     save_draft,
 )
-from storage.writer import Writer
+from storage.writer import Job, Writer
 
 SIMULATED_GAP: Final = timedelta(seconds=20)  # between simulated messages: a quick prospect
 MAX_SIMULATED: Final = 50
+PUBLISH_ATTEMPTS: Final = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,12 +219,23 @@ class FlowStudio:
         flow, _ = check_source(name, found[0])
         return flow
 
+    async def _newest(self, job: Job) -> int | None:
+        """Run a job that adds the newest version; two admins at once (several workers on
+        PostgreSQL): the one that lost the version number tries again with the next."""
+        for attempt in range(PUBLISH_ATTEMPTS):
+            try:
+                version: int | None = await self._writer.run(job)
+            except IntegrityError:
+                if attempt == PUBLISH_ATTEMPTS - 1:
+                    raise
+                continue
+            return version
+        return None  # pragma: no cover - the loop returns or raises
+
     async def publish(self, name: str, note: str | None) -> int | None:
         """Publish the draft as the newest version; None if there is no draft."""
         now = self._clock()
-        version: int | None = await self._writer.run(
-            lambda conn: publish_draft(conn, name, now, note)
-        )
+        version = await self._newest(lambda conn: publish_draft(conn, name, now, note))
         if version is not None:
             await self._went_live(name)
         return version
@@ -229,9 +243,7 @@ class FlowStudio:
     async def rollback(self, name: str, version: int) -> int | None:
         """Publish a copy of `version` as the newest; None if there is no such version."""
         now = self._clock()
-        published: int | None = await self._writer.run(
-            lambda conn: rollback(conn, name, version, now)
-        )
+        published = await self._newest(lambda conn: rollback(conn, name, version, now))
         if published is not None:
             await self._went_live(name)
         return published

@@ -3,6 +3,7 @@ live, publishing to new chats only, rollback, and the funnel per version."""
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -220,3 +221,35 @@ async def test_an_ended_conversation_restarts_on_the_published_version(api: AppC
 
     assert ended["stage"] == "not_qualified"  # declined: the conversation ended
     assert any(r["text"].startswith(NEW_GREETING) for r in restarted["replies"]), restarted
+
+
+async def test_two_workers_rolling_back_at_once_make_two_versions(
+    aiohttp_client: MakeClient, any_settings: Settings
+) -> None:
+    settings = any_settings.model_copy(update={"admin_token": SecretStr(TOKEN)})
+    first = await aiohttp_client(build_app(settings))
+    second = await aiohttp_client(build_app(settings))
+
+    answers = await asyncio.gather(
+        post(first, "rollback", {"version": 1}), post(second, "rollback", {"version": 1})
+    )
+
+    assert sorted(a["version"] for a in answers) == [2, 3]
+
+
+async def test_after_the_first_start_the_database_wins_over_the_flow_file(
+    aiohttp_client: MakeClient,
+    any_settings: Settings,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    first = await aiohttp_client(build_app(any_settings))
+    await chat(first, "early", "e1", "Halo")
+    file = tmp_path / "bant.yaml"
+    file.write_text(edited(), encoding="utf-8")
+
+    restarted = await aiohttp_client(build_app(any_settings.model_copy(update={"flow": file})))
+    greeting = await chat(restarted, "later", "l1", "Halo")
+
+    assert greeting["replies"][0]["text"].startswith(OLD_GREETING)
+    assert "the flow file differs from the published v1; the database wins" in caplog.text

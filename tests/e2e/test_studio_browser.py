@@ -116,7 +116,7 @@ async def test_edit_validate_simulate_publish_roll_back_and_dashboard(
     await expect(page.locator("svg.chart").first).to_be_visible()
 
 
-async def test_the_handoffs_table_fits_a_phone(browser: Browser, server: TestServer) -> None:
+async def test_the_admin_and_the_studio_fit_a_phone(browser: Browser, server: TestServer) -> None:
     page = await admin_page(browser, server, width=390)
     for n, (text, choice) in enumerate(TO_SQL):
         response = await page.request.post(
@@ -128,8 +128,11 @@ async def test_the_handoffs_table_fits_a_phone(browser: Browser, server: TestSer
     await page.goto(str(server.make_url("/admin/handoffs")))
 
     await expect(page.get_by_role("button", name="Accept")).to_be_in_viewport()
-    width = await page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 390
+    widths = {"/admin/handoffs": await page.evaluate("document.documentElement.scrollWidth")}
+    for path in ("/admin", "/admin/flows/bant", "/admin/flows/bant/edit", "/admin/dashboard"):
+        await page.goto(str(server.make_url(path)))
+        widths[path] = await page.evaluate("document.documentElement.scrollWidth")
+    assert all(width <= 390 for width in widths.values()), widths
 
 
 async def test_the_lead_transcript_updates_live(browser: Browser, server: TestServer) -> None:
@@ -143,3 +146,21 @@ async def test_the_lead_transcript_updates_live(browser: Browser, server: TestSe
     await page.request.post(chat_url, data={"session": "live", "message_id": "l2", "text": "ya"})
 
     await expect(page.locator("#transcript")).to_contain_text(NAME_QUESTION, timeout=12_000)
+
+
+async def test_the_web_chat_pages_utm_parameters_become_the_leads_source(
+    browser: Browser, server: TestServer
+) -> None:
+    context = await browser.new_context(locale="id-ID")
+    chat_page = await context.new_page()
+    await chat_page.goto(
+        str(server.make_url("/?utm_source=google&utm_medium=cpc&utm_campaign=launch"))
+    )
+    await expect(chat_page.locator(".msg.bot").first).to_contain_text("Halo! 👋")
+    page = await admin_page(browser, server)
+
+    await page.get_by_role("link", name="Dashboard").click()
+
+    await expect(page.locator('select[name="source"]')).to_contain_text("utm:google/cpc/launch")
+    per_source = page.get_by_role("img", name="Leads per source")
+    await expect(per_source).to_contain_text("utm:google/cpc/launch")
