@@ -23,11 +23,16 @@ def _run_due(args: argparse.Namespace) -> int:
     from storage.migrate import upgrade_database
 
     wall = datetime.now(UTC)
-    now = datetime.fromisoformat(args.now) if args.now else wall
-    if now.tzinfo is None:
-        print("--now needs a UTC offset, e.g. 2026-05-13T10:00:00+00:00", file=sys.stderr)
+    try:
+        now = datetime.fromisoformat(args.now) if args.now else wall
+    except ValueError:
+        print(
+            f"--now {args.now!r}: expected ISO-8601, e.g. 2026-05-13T10:00:00+07:00",
+            file=sys.stderr,
+        )
         return 2
-    now = now.astimezone(UTC)
+    # a time without an offset is read as UTC (what cron and the logs use)
+    now = now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
     settings = _settings(args)
     setup = sla_setup(settings, crm_events(settings))
 

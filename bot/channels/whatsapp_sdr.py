@@ -134,6 +134,9 @@ class SdrDesk:
         """A decision button, a rejection reason, or anything else (answered with help)."""
         message = event.message
         decision = parse_decision(message.choice_id) if message.choice_id else None
+        if decision is not None and decision[0] == "handback":
+            await self._desk.hand_back(CHANNEL, phone, decision[1])
+            return
         if decision is not None:
             action, handoff_id = decision
             result = await decide(

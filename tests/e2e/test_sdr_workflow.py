@@ -284,3 +284,22 @@ async def test_erase_by_the_prospect_or_the_cli_tells_the_crm(
     assert await rig.lead(PROSPECT) is None  # its chat id is gone with the rest
     whys = sorted(e["data"]["why"] for e in sink.of_type("lead.erased"))
     assert whys == ["an admin asked", "the prospect asked"]
+
+
+async def test_the_button_on_a_relayed_message_hands_the_prospect_back_to_the_bot(
+    rig: Rig,
+) -> None:
+    await rig.converse(PROSPECT)
+    await rig.eventually(lambda: bool(rig.fake.sent_to(RINA)))
+    handoff = await the_handoff(rig)
+    await rig.press(RINA, f"ho:accept:{handoff.id}", first_name="Rina")
+    await rig.say(RINA, "/reply Halo Pak Budi")
+    await rig.say(PROSPECT, "siang bu")
+    relayed = rig.keyboard_message(RINA)
+
+    await rig.press(RINA, f"ho:handback:{handoff.id}", first_name="Rina")
+
+    assert relayed["text"] == "💬 Budi (PT Maju Jaya): siang bu"
+    assert buttons(relayed) == [f"ho:handback:{handoff.id}"]
+    assert rig.fake.texts_to(RINA)[-1] == "The bot talks to Budi (PT Maju Jaya) again."
+    assert not (await the_handoff(rig)).takeover
