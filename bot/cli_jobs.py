@@ -33,8 +33,11 @@ def _run_due(args: argparse.Namespace) -> int:
         return 2
     # a time without an offset is read as UTC (what cron and the logs use)
     now = now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
+    from dialogs import load_flow
+
     settings = _settings(args)
-    setup = sla_setup(settings, crm_events(settings))
+    flow = load_flow(settings.flow) if settings.flow else load_flow()
+    setup = sla_setup(settings, crm_events(settings), flow)
 
     async def run() -> list[dict[str, Any]]:
         db = Database.from_url(settings.database_url, pool_size=1)

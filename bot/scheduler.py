@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 from bot.pipeline import SILENCE, Pipeline
+from handoff.followups import run_followups
 from handoff.jobs import Run, SlaSetup, run_due
 from handoff.privacy import erase_inactive
 from scoring import Engagement
@@ -39,6 +40,8 @@ async def run_jobs(
     """One pass of the time-driven jobs (SLA steps, retention): the actions, one dict each."""
     actions = await run_due(run, now=now, setup=setup, send_at=send_at)
     actions += await erase_inactive(run, now=now, days=setup.retention_days, crm=setup.crm)
+    if setup.flow is not None:
+        actions += await run_followups(run, flow=setup.flow, now=now, send_at=send_at)
     return actions
 
 

@@ -244,6 +244,15 @@ handoff_events: Final = Table(
     Index(None, "handoff_id", "id"),
 )
 
+# Time-driven jobs about a lead (a nurture step, a nudge): each key is taken once.
+job_claims: Final = Table(
+    "job_claims",
+    metadata,
+    Column("job", String(32), primary_key=True),
+    Column("key", String(96), primary_key=True),
+    Column("at", UtcDateTime, nullable=False),
+)
+
 # What the bot waits for from an SDR's chat (a rejection reason): kept across restarts.
 sdr_prompts: Final = Table(
     "sdr_prompts",
