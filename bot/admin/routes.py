@@ -14,6 +14,7 @@ from typing import Any, Final
 
 import jinja2
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.admin.auth import (
     COOKIE_PATH,
@@ -27,9 +28,10 @@ from bot.admin.auth import (
 from bot.admin.forms import parse_decision, parse_sdr_form
 from bot.admin.rendering import query_string, security_headers, slot_views, templates
 from bot.admin.throttle import Flooding, LoginThrottle
-from bot.app import CRM, DB, FLOW, PIPELINE, SETTINGS, WRITER, utc_now
+from bot.app import CRM, DB, FLOW, NOTIFIERS, PIPELINE, SETTINGS, WORKER, WRITER, utc_now
 from bot.channels.whatsapp_sender import mask
 from bot.web import Handler, read_form
+from handoff.assignment import hand_to
 from handoff.decisions import record_decision
 from scoring import Band, Stage, score
 from storage import admin_sessions
@@ -39,6 +41,7 @@ from storage.handoffs import get_handoff, get_handoff_for_lead
 from storage.handoffs import list_handoffs as list_handoff_items
 from storage.leads import funnel_counts, get_lead, list_leads, list_stage_changes
 from storage.messages import transcript
+from storage.outbox import enqueue
 from storage.score_events import list_score_events
 from storage.sdrs import Sdr, add_sdr, get_sdr, list_sdrs, set_active
 
@@ -282,7 +285,8 @@ class AdminSite:
             handoff = await get_handoff_for_lead(conn, lead_id)
             sdr = await get_sdr(conn, handoff.sdr_id) if handoff and handoff.sdr_id else None
             steps = await list_events(conn, handoff.id) if handoff else []
-            sdr_names = {s.id: s.name for s in await list_sdrs(conn)}
+            people = await list_sdrs(conn)
+            sdr_names = {s.id: s.name for s in people}
         now = self.clock()
         current = score(events, now, flow.policy)
         slots, state_problem = slot_views(conversation.state_json if conversation else None, flow)
@@ -303,6 +307,7 @@ class AdminSite:
             sdr=sdr,
             handoff_events=steps,
             sdr_names=sdr_names,
+            active_sdrs=[s for s in people if s.active],
             overdue=handoff is not None and handoff.status == "open" and handoff.due_at < now,
             now=now,
         )
@@ -370,6 +375,39 @@ class AdminSite:
         if form.get("back") == "handoffs":
             raise web.HTTPSeeOther("/admin/handoffs")
         raise web.HTTPSeeOther(f"/admin/leads/{handoff.lead_id}")
+
+    async def assign(self, request: web.Request) -> web.StreamResponse:
+        """Give an open handoff to an SDR (or to another one): they get the notice."""
+        handoff_id = request.match_info["handoff_id"]
+        form = await read_form(request)
+        raw = str(form.get("sdr_id", ""))
+        if not raw.isdigit():
+            return self.problem(request, 400, "Choose an SDR.")
+        now = self.clock()
+        notifiers = request.config_dict[NOTIFIERS]
+        channels = list(notifiers)
+
+        async def job(conn: AsyncConnection) -> str | None:
+            handoff = await get_handoff(conn, handoff_id)
+            sdr = await get_sdr(conn, int(raw))
+            if handoff is None or sdr is None or not sdr.active:
+                return None
+            previous = await get_sdr(conn, handoff.sdr_id) if handoff.sdr_id else None
+            rows = await hand_to(conn, handoff, sdr, now=now, channels=channels, previous=previous)
+            if rows is None:
+                return ""
+            await enqueue(conn, rows)
+            return handoff.lead_id
+
+        lead: str | None = await request.config_dict[WRITER].run(job)
+        if lead is None:
+            return self.problem(request, 404, "No such handoff, or no such active SDR.")
+        if not lead:
+            return self.problem(request, 409, "Only an open handoff can be assigned.")
+        worker = request.config_dict.get(WORKER)
+        if worker is not None:
+            worker.wake.set()
+        raise web.HTTPSeeOther(f"/admin/leads/{lead}")
 
     async def sdrs(self, request: web.Request) -> web.StreamResponse:
         async with request.config_dict[DB].connection() as conn:
@@ -451,6 +489,7 @@ def admin_routes(app: web.Application, *, clock: Callable[[], datetime] = utc_no
     admin.router.add_get(f"/leads/{lead_id}", site.lead)
     admin.router.add_get("/handoffs", site.handoffs)
     admin.router.add_post(f"/handoffs/{object_id}/decision", site.decide)
+    admin.router.add_post(f"/handoffs/{object_id}/assign", site.assign)
     admin.router.add_get("/sdrs", site.sdrs)
     admin.router.add_post("/sdrs", site.add_sdr)
     admin.router.add_post(r"/sdrs/{sdr_id:[0-9]{1,9}}/active", site.set_sdr_active)
