@@ -229,7 +229,7 @@ class SdrDesk:
             now=now,
         )
         first = handoff.first_contact_at is None
-        await set_takeover(conn, handoff.id, True, now)
+        await set_takeover(conn, handoff.id, True, now, by=f"{message.channel}:{message.address}")
         sdr_id = sdr.id if sdr is not None else None
         if first:
             await record_event(

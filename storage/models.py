@@ -225,6 +225,7 @@ handoffs: Final = Table(
     Column("first_contact_at", UtcDateTime),
     # the SDR talks to the prospect through the bot; the bot stays silent meanwhile
     Column("takeover", Boolean, nullable=False, server_default=text("false")),
+    Column("takeover_by", String(96)),  # "<channel>:<address>": where the SDR reads the relay
     CheckConstraint(_in("status", HANDOFF_STATUSES), name="status"),
 )
 

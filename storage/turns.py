@@ -46,7 +46,6 @@ from storage.models import (
     messages,
     outbox,
     score_events,
-    sdrs,
     stage_changes,
 )
 from storage.rows import (
@@ -196,15 +195,9 @@ _FIND_LEAD: Final = (
         .scalar_subquery(),
         *(
             select(column)
-            .select_from(handoffs.outerjoin(sdrs, sdrs.c.id == handoffs.c.sdr_id))
             .where(handoffs.c.lead_id == leads.c.id, handoffs.c.takeover.is_(True))
             .scalar_subquery()
-            for column in (
-                handoffs.c.id,
-                handoffs.c.sdr_id,
-                sdrs.c.telegram_chat_id,
-                sdrs.c.whatsapp_number,
-            )
+            for column in (handoffs.c.id, handoffs.c.sdr_id, handoffs.c.takeover_by)
         ),
     )
     .select_from(leads.outerjoin(conversations, conversations.c.lead_id == leads.c.id))
@@ -385,7 +378,7 @@ def _versioned(turn: TurnWrite, version: int) -> TurnWrite:
 
 
 _Found = tuple[LeadRow, ConversationRow | None, int, int | None, Takeover | None]
-_TAKEOVER_WIDTH: Final = 4
+_TAKEOVER_WIDTH: Final = 3
 
 
 def _lock_lead(conn: Connection, request: TurnRequest[Any]) -> _Found | None:
@@ -409,10 +402,10 @@ def _lock_lead(conn: Connection, request: TurnRequest[Any]) -> _Found | None:
         row = conn.execute(_FIND_LEAD, key).one()
     values = tuple(row)
     conversation = values[_LEAD_WIDTH : _LEAD_WIDTH + _CONVERSATION_WIDTH]
-    handoff_id, sdr_id, chat, number = values[-_TAKEOVER_WIDTH:]
+    handoff_id, sdr_id, by = values[-_TAKEOVER_WIDTH:]
     takeover = None
-    if handoff_id is not None:
-        channel, address = ("telegram", chat) if chat else ("whatsapp", number or "")
+    if handoff_id is not None and by:
+        channel, _, address = str(by).partition(":")
         takeover = Takeover(handoff_id, sdr_id, channel, address)
     return (
         LeadRow(*values[:_LEAD_WIDTH]),

@@ -43,6 +43,7 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column("takeover", sa.Boolean(), nullable=False, server_default=sa.text("false"))
         )
+        batch.add_column(sa.Column("takeover_by", sa.String(96), nullable=True))
     op.create_table(
         "handoff_events",
         sa.Column("id", BigId, autoincrement=True, nullable=False),
@@ -87,7 +88,14 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_handoff_events_handoff_id_id"), table_name="handoff_events")
     op.drop_table("handoff_events")
     with op.batch_alter_table("handoffs") as batch:
-        for column in ("takeover", "first_contact_at", "accepted_at", "assignment", "assigned_at"):
+        for column in (
+            "takeover_by",
+            "takeover",
+            "first_contact_at",
+            "accepted_at",
+            "assignment",
+            "assigned_at",
+        ):
             batch.drop_column(column)
     with op.batch_alter_table("sdrs") as batch:
         for column in ("work_hours", "zone", "capacity", "languages", "available"):
