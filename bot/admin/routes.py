@@ -9,7 +9,7 @@ shown as text, never as markup, and a Content-Security-Policy without scripts ba
 import logging
 import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 import jinja2
@@ -33,10 +33,11 @@ from bot.channels.whatsapp_sender import mask
 from bot.web import Handler, read_form
 from handoff.assignment import hand_to
 from handoff.decisions import record_decision
+from handoff.kpis import sdr_kpis
 from scoring import Band, Stage, score
 from storage import admin_sessions
 from storage.conversations import get_conversation
-from storage.handoff_events import list_events
+from storage.handoff_events import list_all_events, list_events
 from storage.handoffs import get_handoff, get_handoff_for_lead
 from storage.handoffs import list_handoffs as list_handoff_items
 from storage.leads import funnel_counts, get_lead, list_leads, list_stage_changes
@@ -412,7 +413,14 @@ class AdminSite:
     async def sdrs(self, request: web.Request) -> web.StreamResponse:
         async with request.config_dict[DB].connection() as conn:
             sdrs = await list_sdrs(conn)
-        return self.render(request, "sdrs.html", nav="sdrs", sdrs=sdrs, problems=[], form={})
+            events = await list_all_events(conn)
+        accept = timedelta(minutes=request.config_dict[SETTINGS].sla.accept_minutes)
+        kpis = [
+            k.as_json() for k in sdr_kpis(events, accept_sla=accept, sdr_ids=[s.id for s in sdrs])
+        ]
+        return self.render(
+            request, "sdrs.html", nav="sdrs", sdrs=sdrs, problems=[], form={}, kpis=kpis
+        )
 
     async def add_sdr(self, request: web.Request) -> web.StreamResponse:
         form = await read_form(request)
@@ -432,6 +440,7 @@ class AdminSite:
                 sdrs=sdrs,
                 problems=problems,
                 form=entered,
+                kpis=[],
             )
         now = self.clock()
         sdr_id = await request.config_dict[WRITER].run(

@@ -462,6 +462,8 @@ async def test_an_admin_assigns_an_open_handoff_to_an_sdr(admin: AppClient) -> N
     )
     lead_page = await (await admin.get(response.headers["Location"])).text()
 
+    sdrs_page = await (await admin.get("/admin/sdrs")).text()
     assert response.status == 303
     assert "<dt>SDR</dt><dd>Sari</dd>" in lead_page
     assert "assigned · Sari" in lead_page
+    assert "<tr><td>1</td><td>1</td><td>0</td>" in sdrs_page  # KPIs: assigned 1, accepted 0
