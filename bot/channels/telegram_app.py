@@ -74,11 +74,6 @@ logger = logging.getLogger(__name__)
 TELEGRAM_THROTTLE = web.AppKey("telegram_throttle", bool)
 ENGINE_CHOICES: Final = ("yes", "no", "pending:0", "pending:1")  # not flow options
 ASK_REASON: Final = "Why was it rejected? Reply with the reason."
-REASON_NOTED: Final = "Thanks, the reason is recorded."
-SDR_HELP: Final = (
-    "This chat receives handoffs from qualibot. Use the buttons on a handoff to accept or "
-    "reject it, and Won / Lost once you know."
-)
 NOT_AN_SDR: Final = "Only SDRs can decide on handoffs."
 STOP_POLLING: Final = 10.0  # seconds to let the poller confirm its last batch
 

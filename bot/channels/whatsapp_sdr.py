@@ -32,11 +32,6 @@ logger = logging.getLogger(__name__)
 
 CHANNEL: Final = "whatsapp"
 ASK_REASON: Final = "Why was it rejected? Reply with the reason."
-REASON_NOTED: Final = "Thanks, the reason is recorded."
-SDR_HELP: Final = (
-    "This number sends you handoffs from qualibot. Use the Accept / Reject buttons on a "
-    "handoff, and Won / Lost once you know."
-)
 GONE: Final = "This handoff no longer exists."
 
 
