@@ -70,7 +70,7 @@ def outbox_channels(settings: Settings) -> list[str]:
     return channels
 
 
-def sla_setup(settings: Settings, crm: CrmEvents) -> SlaSetup:
+def sla_setup(settings: Settings, crm: CrmEvents, flow: Flow | None = None) -> SlaSetup:
     """The SLA jobs' configuration (serve and `qualibot jobs run-due` share it)."""
     from handoff.sla import SlaPolicy
 
@@ -85,6 +85,7 @@ def sla_setup(settings: Settings, crm: CrmEvents) -> SlaSetup:
         escalation=escalation_targets(settings.sla.escalation_chat_ids),
         crm=crm,
         retention_days=settings.retention.days,
+        flow=flow,
     )
 
 
@@ -200,7 +201,7 @@ def build_app(
                     app[PIPELINE],
                     clock,
                     run=app[WRITER].run,
-                    setup=sla_setup(settings, app[CRM]),
+                    setup=sla_setup(settings, app[CRM], flow),
                     wake=worker.wake.set,
                     every=timedelta(seconds=settings.sla.every_seconds),
                 ),

@@ -23,13 +23,21 @@ def _run_due(args: argparse.Namespace) -> int:
     from storage.migrate import upgrade_database
 
     wall = datetime.now(UTC)
-    now = datetime.fromisoformat(args.now) if args.now else wall
-    if now.tzinfo is None:
-        print("--now needs a UTC offset, e.g. 2026-05-13T10:00:00+00:00", file=sys.stderr)
+    try:
+        now = datetime.fromisoformat(args.now) if args.now else wall
+    except ValueError:
+        print(
+            f"--now {args.now!r}: expected ISO-8601, e.g. 2026-05-13T10:00:00+07:00",
+            file=sys.stderr,
+        )
         return 2
-    now = now.astimezone(UTC)
+    # a time without an offset is read as UTC (what cron and the logs use)
+    now = now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
+    from dialogs import load_flow
+
     settings = _settings(args)
-    setup = sla_setup(settings, crm_events(settings))
+    flow = load_flow(settings.flow) if settings.flow else load_flow()
+    setup = sla_setup(settings, crm_events(settings), flow)
 
     async def run() -> list[dict[str, Any]]:
         db = Database.from_url(settings.database_url, pool_size=1)

@@ -12,6 +12,7 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dialogs import ConversationState
+from handoff.consent import consent_record
 from storage import handoffs, leads, messages, sdrs
 from storage.conversations import get_conversation
 from storage.database import Database
@@ -99,6 +100,7 @@ def _leads_show(args: argparse.Namespace) -> int:
             ],
             "stages": [asdict(s) for s in await leads.list_stage_changes(conn, lead.id)],
             "transcript": [asdict(m) for m in await messages.transcript(conn, lead.id)],
+            "consent": consent_record(state, _flow()) if state else None,
             "handoff": asdict(handoff) if handoff else None,
             "handoff_events": (
                 [asdict(e) for e in await list_events(conn, handoff.id)] if handoff else []
@@ -115,6 +117,10 @@ def _leads_show(args: argparse.Namespace) -> int:
     lead = found["lead"]
     print(f"{lead['name'] or '(no name)'} — {lead['company'] or '(no company)'}")
     print(f"stage {lead['stage']}, score {lead['score']} ({lead['band']}), via {lead['channel']}")
+    consent = found["consent"]
+    if consent is not None:
+        answer = "consented" if consent["given"] else "declined"
+        print(f"  {answer} at {consent['at']} to {consent['flow']} ({consent['language']})")
     for name, slot in found["slots"].items():
         print(f"  {name}: {slot['words']!r} ({slot['status']}, sure {slot['confidence']:.2f})")
     for reason in found["score_reasons"]:
@@ -143,6 +149,14 @@ def _leads_erase(args: argparse.Namespace) -> int:
         return 1
     print(f"erased the personal data of lead {args.lead_id}")
     return 0
+
+
+def _flow() -> Any:
+    from bot.config import Settings
+    from dialogs import load_flow
+
+    path = Settings().flow
+    return load_flow(path) if path else load_flow()
 
 
 def _handoffs_list(args: argparse.Namespace) -> int:

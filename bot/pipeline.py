@@ -518,7 +518,12 @@ class Pipeline:
             kind="note",
             channel=takeover.channel,
             target=takeover.address,
-            payload={"text": f"💬 {who}: {text}", "choices": []},
+            payload={
+                "text": f"💬 {who}: {text}",
+                "choices": [
+                    {"id": f"ho:handback:{takeover.handoff_id}", "label": "↩️ Back to the bot"}
+                ],
+            },
             handoff_id=takeover.handoff_id,
             next_attempt_at=now,
             created_at=now,

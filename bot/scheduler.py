@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 from bot.pipeline import SILENCE, Pipeline
+from handoff.followups import run_followups
 from handoff.jobs import Run, SlaSetup, run_due
 from handoff.privacy import erase_inactive
 from scoring import Engagement
@@ -21,7 +22,7 @@ from storage.database import Database
 
 logger = logging.getLogger(__name__)
 EVERY: Final = timedelta(seconds=5)
-SILENCE_EVERY: Final = timedelta(minutes=10)
+SILENCE_EVERY: Final = timedelta(minutes=10)  # silence, retention, nurture and nudges
 
 
 async def mark_silent(db: Database, pipeline: Pipeline, now: datetime) -> int:
@@ -34,11 +35,21 @@ async def mark_silent(db: Database, pipeline: Pipeline, now: datetime) -> int:
 
 
 async def run_jobs(
-    run: Run, setup: SlaSetup, now: datetime, *, send_at: datetime | None = None
+    run: Run,
+    setup: SlaSetup,
+    now: datetime,
+    *,
+    send_at: datetime | None = None,
+    slow: bool = True,
 ) -> list[dict[str, Any]]:
-    """One pass of the time-driven jobs (SLA steps, retention): the actions, one dict each."""
+    """One pass of the time-driven jobs: the actions, one dict each. SLA steps always; with
+    `slow`, also retention and follow-ups (nurture, nudges), which read every lead and are
+    due in hours, not seconds."""
     actions = await run_due(run, now=now, setup=setup, send_at=send_at)
-    actions += await erase_inactive(run, now=now, days=setup.retention_days, crm=setup.crm)
+    if slow:
+        actions += await erase_inactive(run, now=now, days=setup.retention_days, crm=setup.crm)
+        if setup.flow is not None:
+            actions += await run_followups(run, flow=setup.flow, now=now, send_at=send_at)
     return actions
 
 
@@ -58,7 +69,7 @@ async def run_scheduler(
     while True:
         now = clock()
         try:
-            actions = await run_jobs(run, setup, now)
+            actions = await run_jobs(run, setup, now, slow=now >= silence_due)
             for action in actions:
                 logger.info("scheduler: %s", action)
                 if "lead_id" in action:

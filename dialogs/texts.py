@@ -114,6 +114,10 @@ DEFAULT_TEXTS: Final[dict[str, dict[str, str]]] = {
         "id": "Terima kasih{name}! Tim sales kami akan menghubungi Anda {when}.",
         "en": "Thank you{name}! Someone from our sales team will contact you {when}.",
     },
+    "nudge": {
+        "id": "Masih di sana? Tinggal beberapa pertanyaan lagi. {question}",
+        "en": "Still there? Just a few questions left. {question}",
+    },
     "assigned": {
         "id": "{sdr} dari tim sales kami yang akan menghubungi Anda.",
         "en": "{sdr} from our sales team will be the one to contact you.",

@@ -124,3 +124,28 @@ def who(summary: dict[str, Any]) -> str:
     name = contact.get("name") or "A lead"
     company = contact.get("company")
     return f"{name} ({company})" if company else str(name)
+
+
+async def hand_to(
+    conn: AsyncConnection,
+    handoff: Handoff,
+    sdr: Sdr,
+    *,
+    now: datetime,
+    channels: Collection[str],
+    previous: Sdr | None = None,
+) -> list[OutboxRow] | None:
+    """The admin gives an open handoff to this SDR: the notice to them (with its buttons, the
+    SLA clock restarted) and a note to the SDR who had it; None if it is not open."""
+    if not await assign_to(conn, handoff, sdr, now=now):
+        return None
+    rows = deliver_rows(
+        handoff.id, sdr_targets(sdr, channels), assignment=handoff.assignment + 1, now=now
+    )
+    if previous is not None and previous.id != sdr.id:
+        text = f"↪️ {who(handoff.summary)} was given to {sdr.name} by an admin."
+        rows += [
+            note_row(channel, target, OutboundMessage(text), now=now, handoff_id=handoff.id)
+            for channel, target in sdr_targets(previous, channels)
+        ]
+    return rows

@@ -15,7 +15,7 @@ from handoff.summary import format_summary
 from storage import outbox as outbox_store
 from storage.database import Database
 from storage.handoff_events import record_event
-from storage.handoffs import Decision, Handoff, decide_handoff, get_handoff, set_reason
+from storage.handoffs import Decision, Handoff, decide_handoff, get_handoff
 from storage.models import handoffs
 from storage.sdr_prompts import set_prompt
 from storage.writer import Writer
@@ -134,8 +134,3 @@ async def decide(
     return DecisionResult(
         changed, handoff, OutboundMessage(text), wants_reason=changed and status == "rejected"
     )
-
-
-async def record_reason(writer: Writer, handoff_id: str, reason: str) -> bool:
-    """The reason an SDR typed after rejecting (or losing) a handoff."""
-    return bool(await writer.run(lambda conn: set_reason(conn, handoff_id, reason)))

@@ -105,6 +105,27 @@ class SdrDesk:
         if done.rows:
             self._wake()
 
+    async def hand_back(self, channel: str, address: str, handoff_id: str) -> None:
+        """The "Hand back to the bot" button on a relayed message."""
+        now = self._clock()
+
+        async def job(conn: AsyncConnection) -> _Done:
+            handoff = await get_handoff(conn, handoff_id)
+            sdr = await find_by_address(conn, channel, address)
+            message = SdrMessage(channel, address, "/handback")
+            if handoff is None or not handoff.takeover:
+                done = _Done([])
+            else:
+                done = await self._hand_back(conn, message, sdr, handoff, now)
+            await outbox_store.enqueue(conn, done.rows)
+            return done
+
+        done: _Done = await self._run(job)
+        if done.lead_id is not None:
+            self._forget_lead(done.lead_id)
+        if done.rows:
+            self._wake()
+
     async def _handle(self, conn: AsyncConnection, message: SdrMessage, now: datetime) -> _Done:
         text = message.text.strip()
         sdr = await find_by_address(conn, message.channel, message.address)
@@ -208,7 +229,7 @@ class SdrDesk:
             now=now,
         )
         first = handoff.first_contact_at is None
-        await set_takeover(conn, handoff.id, True, now)
+        await set_takeover(conn, handoff.id, True, now, by=f"{message.channel}:{message.address}")
         sdr_id = sdr.id if sdr is not None else None
         if first:
             await record_event(

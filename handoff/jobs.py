@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from dialogs import OutboundMessage
+from dialogs import Flow, OutboundMessage
 from handoff.assignment import assign_next, deliver_rows, note_row, sdr_targets, who
 from handoff.crm import CrmEvents, handoff_data
 from handoff.notifiers import decision_choice
@@ -40,6 +40,7 @@ class SlaSetup:
     escalation: tuple[tuple[str, str], ...] = ()
     crm: CrmEvents = field(default_factory=CrmEvents)
     retention_days: int | None = None  # erase leads inactive this long (handoff.privacy)
+    flow: Flow | None = None  # its nurture sequence and nudge (handoff.followups); None: off
 
 
 def escalation_targets(ids: Sequence[str]) -> tuple[tuple[str, str], ...]:

@@ -7,7 +7,7 @@ from dialogs import Choice, OutboundMessage, Sender
 from handoff.summary import format_summary
 
 DECISION_PREFIX = "ho"  # callback/button ids: ho:<decision>:<handoff id>
-DECISIONS = ("accept", "reject", "won", "lost")
+DECISIONS = ("accept", "reject", "won", "lost", "handback")  # handback: end a takeover
 
 
 def decision_choice(decision: str, handoff_id: str, label: str) -> Choice:

@@ -27,8 +27,6 @@ class SdrDirectory:
         self._configured = {"telegram": set(telegram), "whatsapp": set(whatsapp)}
         self._known: dict[str, set[str]] = {k: set(v) for k, v in self._configured.items()}
         self._loaded_at: datetime | None = None
-        # (channel, address) -> handoff id whose reason we asked this SDR for
-        self.awaiting_reason: dict[tuple[str, str], str] = {}
 
     async def refresh(self) -> None:
         async with self._db.connection() as conn:

@@ -41,6 +41,7 @@ class Handoff:
     accepted_at: datetime | None = None
     first_contact_at: datetime | None = None
     takeover: bool = False
+    takeover_by: str | None = None  # "<channel>:<address>" of the SDR talking
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,10 +188,15 @@ async def sla_watch(conn: AsyncConnection) -> list[Handoff]:
     return [Handoff(*row) for row in await conn.execute(query)]
 
 
-async def set_takeover(conn: AsyncConnection, handoff_id: str, on: bool, at: datetime) -> bool:
-    """The SDR takes the conversation over (True) or hands it back to the bot (False); the
-    first time an SDR writes counts as their first contact."""
+async def set_takeover(
+    conn: AsyncConnection, handoff_id: str, on: bool, at: datetime, *, by: str | None = None
+) -> bool:
+    """The SDR takes the conversation over (True; `by` is "<channel>:<address>" of their chat)
+    or hands it back to the bot (False); the first time an SDR writes counts as their first
+    contact."""
     values: dict[str, Any] = {"takeover": on}
+    if by is not None:
+        values["takeover_by"] = by
     if on:
         values["first_contact_at"] = func.coalesce(handoffs.c.first_contact_at, at)
     result = await conn.execute(

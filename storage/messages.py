@@ -197,11 +197,12 @@ async def append_outbound(
     *,
     channel: str,
     text: str,
-    author: str,
+    author: str | None,
     now: datetime,
 ) -> str:
-    """An outbound message written by someone other than the bot (an SDR in a takeover),
-    numbered after the lead's last one under the lead's row lock; its id."""
+    """An outbound message written outside a turn (an SDR in a takeover: `author`; a nurture
+    message or a nudge of the bot: None), numbered after the lead's last one under the lead's
+    row lock; its id."""
     await conn.execute(select(leads.c.id).where(leads.c.id == lead_id).with_for_update())
     seq = (
         await conn.execute(

@@ -226,6 +226,7 @@ handoffs: Final = Table(
     Column("first_contact_at", UtcDateTime),
     # the SDR talks to the prospect through the bot; the bot stays silent meanwhile
     Column("takeover", Boolean, nullable=False, server_default=text("false")),
+    Column("takeover_by", String(96)),  # "<channel>:<address>": where the SDR reads the relay
     CheckConstraint(_in("status", HANDOFF_STATUSES), name="status"),
 )
 
@@ -243,6 +244,15 @@ handoff_events: Final = Table(
     Column("detail", JSON),
     UniqueConstraint("handoff_id", "key"),
     Index(None, "handoff_id", "id"),
+)
+
+# Time-driven jobs about a lead (a nurture step, a nudge): each key is taken once.
+job_claims: Final = Table(
+    "job_claims",
+    metadata,
+    Column("job", String(32), primary_key=True),
+    Column("key", String(96), primary_key=True),
+    Column("at", UtcDateTime, nullable=False),
 )
 
 # What the bot waits for from an SDR's chat (a rejection reason): kept across restarts.

@@ -141,12 +141,10 @@ async def routing_candidates(conn: AsyncConnection) -> list[tuple[Sdr, int]]:
         .where(handoffs.c.sdr_id == sdrs.c.id, handoffs.c.status.in_(OPEN_STATUSES))
         .scalar_subquery()
     )
-    query = (
-        select(*_COLUMNS, held)
-        .where(sdrs.c.active.is_(True))
-        .order_by(sdrs.c.id)
-        .with_for_update(of=sdrs)
-    )
+    # Locked first, read after: a statement that waited for row locks would count the held
+    # handoffs as of its own start, before the routing it waited for committed.
+    await conn.execute(select(sdrs.c.id).where(sdrs.c.active.is_(True)).with_for_update())
+    query = select(*_COLUMNS, held).where(sdrs.c.active.is_(True)).order_by(sdrs.c.id)
     return [(Sdr(*row[:-1]), int(row[-1])) for row in await conn.execute(query)]
 
 

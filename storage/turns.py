@@ -46,7 +46,6 @@ from storage.models import (
     messages,
     outbox,
     score_events,
-    sdrs,
     stage_changes,
 )
 from storage.rows import (
@@ -196,21 +195,22 @@ _FIND_LEAD: Final = (
         .scalar_subquery(),
         *(
             select(column)
-            .select_from(handoffs.outerjoin(sdrs, sdrs.c.id == handoffs.c.sdr_id))
             .where(handoffs.c.lead_id == leads.c.id, handoffs.c.takeover.is_(True))
             .scalar_subquery()
-            for column in (
-                handoffs.c.id,
-                handoffs.c.sdr_id,
-                sdrs.c.telegram_chat_id,
-                sdrs.c.whatsapp_number,
-            )
+            for column in (handoffs.c.id, handoffs.c.sdr_id, handoffs.c.takeover_by)
         ),
     )
     .select_from(leads.outerjoin(conversations, conversations.c.lead_id == leads.c.id))
     .where(leads.c.channel == bindparam("channel"), leads.c.channel_user_id == bindparam("user"))
-    # the nullable side of an outer join cannot be locked, and the lead row is the lock
-    .with_for_update(of=leads)
+)
+# The lead row is the lock (PostgreSQL; on SQLite the one writer holds the database). Taken
+# in a statement of its own, before _FIND_LEAD: a statement that waited for a row lock reads
+# that row as the holder committed it but everything else (the conversation, the next
+# sequence number) as of its own start, so it would decide on what the holder replaced.
+_LOCK: Final = (
+    select(leads.c.id)
+    .where(leads.c.channel == bindparam("channel"), leads.c.channel_user_id == bindparam("user"))
+    .with_for_update()
 )
 _LEDGER: Final = (
     select(
@@ -385,7 +385,7 @@ def _versioned(turn: TurnWrite, version: int) -> TurnWrite:
 
 
 _Found = tuple[LeadRow, ConversationRow | None, int, int | None, Takeover | None]
-_TAKEOVER_WIDTH: Final = 4
+_TAKEOVER_WIDTH: Final = 3
 
 
 def _lock_lead(conn: Connection, request: TurnRequest[Any]) -> _Found | None:
@@ -397,7 +397,9 @@ def _lock_lead(conn: Connection, request: TurnRequest[Any]) -> _Found | None:
         "user": request.channel_user_id,
         "message_id": request.message_id,
     }
-    row = conn.execute(_FIND_LEAD, key).first()
+    locking = conn.dialect.name == "postgresql"
+    known = conn.execute(_LOCK, key).first() is not None if locking else True
+    row = conn.execute(_FIND_LEAD, key).first() if known else None
     if row is None:
         if not request.create:
             return None
@@ -406,13 +408,15 @@ def _lock_lead(conn: Connection, request: TurnRequest[Any]) -> _Found | None:
         if created is not None:
             return new, None, 1, None, None
         # another worker created it a moment ago: wait for its lock like everyone else
+        if locking:
+            conn.execute(_LOCK, key).one()
         row = conn.execute(_FIND_LEAD, key).one()
     values = tuple(row)
     conversation = values[_LEAD_WIDTH : _LEAD_WIDTH + _CONVERSATION_WIDTH]
-    handoff_id, sdr_id, chat, number = values[-_TAKEOVER_WIDTH:]
+    handoff_id, sdr_id, by = values[-_TAKEOVER_WIDTH:]
     takeover = None
-    if handoff_id is not None:
-        channel, address = ("telegram", chat) if chat else ("whatsapp", number or "")
+    if handoff_id is not None and by:
+        channel, _, address = str(by).partition(":")
         takeover = Takeover(handoff_id, sdr_id, channel, address)
     return (
         LeadRow(*values[:_LEAD_WIDTH]),

@@ -36,6 +36,8 @@ def parse_sdr_form(form: Mapping[str, Any]) -> tuple[NewSdr | None, list[str]]:
         number = "62" + number[1:]  # a local Indonesian number; WhatsApp ids are 62...
     if number and not (number.isdigit() and 8 <= len(number) <= 15):
         problems.append("WhatsApp number must be 8-15 digits, e.g. 6281234567890.")
+    if not chat_id and not number:
+        problems.append("Give a Telegram chat id or a WhatsApp number: how handoffs reach them.")
     if problems:
         return None, problems
     return NewSdr(name, chat_id or None, number or None), []

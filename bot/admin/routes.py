@@ -9,12 +9,13 @@ shown as text, never as markup, and a Content-Security-Policy without scripts ba
 import logging
 import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 import jinja2
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.admin.auth import (
     COOKIE_PATH,
@@ -36,19 +37,22 @@ from bot.admin.rendering import (
 )
 from bot.admin.studio_pages import studio_routes
 from bot.admin.throttle import Flooding, LoginThrottle
-from bot.app import CRM, DB, FLOW, FLOWS, PIPELINE, SETTINGS, WRITER, utc_now
+from bot.app import CRM, DB, FLOW, FLOWS, NOTIFIERS, PIPELINE, SETTINGS, WORKER, WRITER, utc_now
 from bot.channels.whatsapp_sender import mask
 from bot.web import Handler, read_form
 from dialogs import ConversationState, Flow
+from handoff.assignment import hand_to
 from handoff.decisions import record_decision
+from handoff.kpis import sdr_kpis
 from scoring import Band, Stage, score
 from storage import admin_sessions
 from storage.conversations import get_conversation
-from storage.handoff_events import list_events
+from storage.handoff_events import list_all_events, list_events
 from storage.handoffs import get_handoff, get_handoff_for_lead
 from storage.handoffs import list_handoffs as list_handoff_items
 from storage.leads import funnel_counts, get_lead, list_leads, list_stage_changes
 from storage.messages import StoredMessage, transcript
+from storage.outbox import enqueue
 from storage.score_events import list_score_events
 from storage.sdrs import Sdr, add_sdr, get_sdr, list_sdrs, set_active
 
@@ -298,7 +302,8 @@ class AdminSite:
             handoff = await get_handoff_for_lead(conn, lead_id)
             sdr = await get_sdr(conn, handoff.sdr_id) if handoff and handoff.sdr_id else None
             steps = await list_events(conn, handoff.id) if handoff else []
-            sdr_names = {s.id: s.name for s in await list_sdrs(conn)}
+            people = await list_sdrs(conn)
+            sdr_names = {s.id: s.name for s in people}
         now = self.clock()
         flow = _flow_of(request, conversation.state_json if conversation else None)
         current = score(events, now, flow.policy)
@@ -321,6 +326,7 @@ class AdminSite:
             sdr=sdr,
             handoff_events=steps,
             sdr_names=sdr_names,
+            active_sdrs=[s for s in people if s.active],
             overdue=handoff is not None and handoff.status == "open" and handoff.due_at < now,
             now=now,
         )
@@ -389,10 +395,50 @@ class AdminSite:
             raise web.HTTPSeeOther("/admin/handoffs")
         raise web.HTTPSeeOther(f"/admin/leads/{handoff.lead_id}")
 
+    async def assign(self, request: web.Request) -> web.StreamResponse:
+        """Give an open handoff to an SDR (or to another one): they get the notice."""
+        handoff_id = request.match_info["handoff_id"]
+        form = await read_form(request)
+        raw = str(form.get("sdr_id", ""))
+        if not raw.isdigit():
+            return self.problem(request, 400, "Choose an SDR.")
+        now = self.clock()
+        notifiers = request.config_dict[NOTIFIERS]
+        channels = list(notifiers)
+
+        async def job(conn: AsyncConnection) -> str | None:
+            handoff = await get_handoff(conn, handoff_id)
+            sdr = await get_sdr(conn, int(raw))
+            if handoff is None or sdr is None or not sdr.active:
+                return None
+            previous = await get_sdr(conn, handoff.sdr_id) if handoff.sdr_id else None
+            rows = await hand_to(conn, handoff, sdr, now=now, channels=channels, previous=previous)
+            if rows is None:
+                return ""
+            await enqueue(conn, rows)
+            return handoff.lead_id
+
+        lead: str | None = await request.config_dict[WRITER].run(job)
+        if lead is None:
+            return self.problem(request, 404, "No such handoff, or no such active SDR.")
+        if not lead:
+            return self.problem(request, 409, "Only an open handoff can be assigned.")
+        worker = request.config_dict.get(WORKER)
+        if worker is not None:
+            worker.wake.set()
+        raise web.HTTPSeeOther(f"/admin/leads/{lead}")
+
     async def sdrs(self, request: web.Request) -> web.StreamResponse:
         async with request.config_dict[DB].connection() as conn:
             sdrs = await list_sdrs(conn)
-        return self.render(request, "sdrs.html", nav="sdrs", sdrs=sdrs, problems=[], form={})
+            events = await list_all_events(conn)
+        accept = timedelta(minutes=request.config_dict[SETTINGS].sla.accept_minutes)
+        kpis = [
+            k.as_json() for k in sdr_kpis(events, accept_sla=accept, sdr_ids=[s.id for s in sdrs])
+        ]
+        return self.render(
+            request, "sdrs.html", nav="sdrs", sdrs=sdrs, problems=[], form={}, kpis=kpis
+        )
 
     async def add_sdr(self, request: web.Request) -> web.StreamResponse:
         form = await read_form(request)
@@ -412,6 +458,7 @@ class AdminSite:
                 sdrs=sdrs,
                 problems=problems,
                 form=entered,
+                kpis=[],
             )
         now = self.clock()
         sdr_id = await request.config_dict[WRITER].run(
@@ -499,6 +546,7 @@ def admin_routes(app: web.Application, *, clock: Callable[[], datetime] = utc_no
     admin.router.add_get(f"/leads/{lead_id}", site.lead)
     admin.router.add_get("/handoffs", site.handoffs)
     admin.router.add_post(f"/handoffs/{object_id}/decision", site.decide)
+    admin.router.add_post(f"/handoffs/{object_id}/assign", site.assign)
     admin.router.add_get("/sdrs", site.sdrs)
     admin.router.add_post("/sdrs", site.add_sdr)
     admin.router.add_post(r"/sdrs/{sdr_id:[0-9]{1,9}}/active", site.set_sdr_active)

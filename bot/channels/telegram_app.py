@@ -70,11 +70,6 @@ logger = logging.getLogger(__name__)
 
 ENGINE_CHOICES: Final = ("yes", "no", "pending:0", "pending:1")  # not flow options
 ASK_REASON: Final = "Why was it rejected? Reply with the reason."
-REASON_NOTED: Final = "Thanks, the reason is recorded."
-SDR_HELP: Final = (
-    "This chat receives handoffs from qualibot. Use the buttons on a handoff to accept or "
-    "reject it, and Won / Lost once you know."
-)
 NOT_AN_SDR: Final = "Only SDRs can decide on handoffs."
 STOP_POLLING: Final = 10.0  # seconds to let the poller confirm its last batch
 
@@ -225,6 +220,11 @@ class TelegramChannel:
     async def _from_sdr(self, event: TelegramInbound, decision: tuple[str, str] | None) -> None:
         inbound = event.message
         chat = inbound.channel_user_id
+        if decision is not None and decision[0] == "handback":
+            if event.callback_id is not None:
+                self._later(self.sender.answer_callback(event.callback_id, "Back to the bot."))
+            await self._desk().hand_back(CHANNEL, chat, decision[1])
+            return
         if decision is not None:
             await self._decide(event, *decision)
             return
@@ -232,12 +232,7 @@ class TelegramChannel:
             self._later(self.sender.answer_callback(event.callback_id))
             return
         # commands, a rejection's reason, a reply to a notice (relayed to the prospect)
-        desk = SdrDesk(
-            self._app[WRITER].run,
-            clock=self._app[CLOCK],
-            forget_lead=self._app[PIPELINE].forget_lead,
-            wake=self._wake_outbox,
-        )
+        desk = self._desk()
         text = inbound.text or (f"/{inbound.command}" if inbound.command else "")
         await desk.handle(
             SdrMessage(
@@ -247,6 +242,14 @@ class TelegramChannel:
                 reply_to=event.reply_to,
                 private=event.chat_type == "private",
             )
+        )
+
+    def _desk(self) -> SdrDesk:
+        return SdrDesk(
+            self._app[WRITER].run,
+            clock=self._app[CLOCK],
+            forget_lead=self._app[PIPELINE].forget_lead,
+            wake=self._wake_outbox,
         )
 
     async def _decide(self, event: TelegramInbound, action: str, handoff_id: str) -> None:

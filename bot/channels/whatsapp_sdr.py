@@ -32,11 +32,6 @@ logger = logging.getLogger(__name__)
 
 CHANNEL: Final = "whatsapp"
 ASK_REASON: Final = "Why was it rejected? Reply with the reason."
-REASON_NOTED: Final = "Thanks, the reason is recorded."
-SDR_HELP: Final = (
-    "This number sends you handoffs from qualibot. Use the Accept / Reject buttons on a "
-    "handoff, and Won / Lost once you know."
-)
 GONE: Final = "This handoff no longer exists."
 
 
@@ -134,6 +129,9 @@ class SdrDesk:
         """A decision button, a rejection reason, or anything else (answered with help)."""
         message = event.message
         decision = parse_decision(message.choice_id) if message.choice_id else None
+        if decision is not None and decision[0] == "handback":
+            await self._desk.hand_back(CHANNEL, phone, decision[1])
+            return
         if decision is not None:
             action, handoff_id = decision
             result = await decide(

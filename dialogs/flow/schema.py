@@ -201,6 +201,66 @@ class WorkingHoursConfig(_Model):
         return self
 
 
+class NurtureStep(_Model):
+    """One message of the nurture sequence, `day` days after the lead became MQL."""
+
+    day: Annotated[int, Field(ge=1, le=365)]
+    text: Localized  # per language; {name} is the lead's name ("" when unknown)
+
+
+DEFAULT_NURTURE: Final = (
+    NurtureStep(
+        day=1,
+        text={
+            "id": "Halo{name}! Ini panduan singkat cara tim sales membalas leads dalam 5 menit: "
+            "kapan pun Anda siap, kami bantu.",
+            "en": "Hi{name}! Here is a short guide to answering leads within 5 minutes: "
+            "whenever you are ready, we can help.",
+        },
+    ),
+    NurtureStep(
+        day=3,
+        text={
+            "id": "Boleh satu pertanyaan{name}: apa yang paling menghambat follow up leads di "
+            "tim Anda saat ini?",
+            "en": "One question{name}: what slows your team's lead follow-up down the most today?",
+        },
+    ),
+    NurtureStep(
+        day=7,
+        text={
+            "id": "Tim lain menghemat 10 jam per minggu dengan kualifikasi otomatis. Mau lihat "
+            "caranya?",
+            "en": "Other teams save 10 hours a week with automatic qualification. Want to see "
+            "how?",
+        },
+    ),
+    NurtureStep(
+        day=10,
+        text={
+            "id": "Mau kami jadwalkan demo 20 menit{name}? Balas 'demo' dan tim kami "
+            "menghubungi Anda.",
+            "en": "Shall we book a 20-minute demo{name}? Reply 'demo' and our team will "
+            "contact you.",
+        },
+    ),
+)
+
+
+class NurtureConfig(_Model):
+    """Follow-ups for MQLs who consented, and one nudge for a prospect silent mid-way.
+
+    Sent in the prospect's day only (no message from `quiet_start` to `quiet_end`, WIB unless
+    the lead's zone is known), at most one per `min_gap_hours`, stopped by a reply, an
+    opt-out or a stage change."""
+
+    steps: tuple[NurtureStep, ...] = DEFAULT_NURTURE
+    quiet_start: time = time(21)
+    quiet_end: time = time(8)
+    min_gap_hours: Annotated[int, Field(ge=1)] = 24
+    nudge_after_hours: Annotated[int, Field(ge=1)] | None = 4  # None: no nudge
+
+
 class FlowDocument(_Model):
     """The whole flow document as written in YAML."""
 
@@ -216,6 +276,7 @@ class FlowDocument(_Model):
     working_hours: WorkingHoursConfig = WorkingHoursConfig()
     # where a prospect who is not ready yet can read more (closings for MQL and not qualified)
     resources_url: Annotated[str, Field(pattern=r"^https?://\S+$")] | None = None
+    nurture: NurtureConfig = NurtureConfig()
 
     @field_validator("texts")
     @classmethod

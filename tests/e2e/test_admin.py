@@ -387,7 +387,9 @@ async def test_sdr_added_by_form_is_listed(admin: AppClient) -> None:
 
 async def test_sdr_can_be_deactivated_and_activated_again(admin: AppClient) -> None:
     token = await logged_in(admin)
-    await admin.post("/admin/sdrs", data={"csrf_token": token, "name": "Sari"})
+    await admin.post(
+        "/admin/sdrs", data={"csrf_token": token, "name": "Sari", "telegram_chat_id": "777"}
+    )
 
     await admin.post("/admin/sdrs/1/active", data={"csrf_token": token, "active": "0"})
     inactive = await (await admin.get("/admin/sdrs")).text()
@@ -436,3 +438,34 @@ async def test_session_cookie_is_secure_behind_a_trusted_tls_proxy(
 
     assert response.status == 303
     assert bool(response.cookies["qualibot_admin"]["secure"]) is secure
+
+
+async def test_an_sdr_without_a_way_to_reach_them_is_refused(admin: AppClient) -> None:
+    token = await logged_in(admin)
+
+    response = await admin.post("/admin/sdrs", data={"csrf_token": token, "name": "Sari"})
+
+    assert "Give a Telegram chat id or a WhatsApp number" in await response.text()
+    assert "<td>Sari</td>" not in await (await admin.get("/admin/sdrs")).text()
+
+
+async def test_an_admin_assigns_an_open_handoff_to_an_sdr(admin: AppClient) -> None:
+    token = await logged_in(admin)
+    await admin.post(
+        "/admin/sdrs", data={"csrf_token": token, "name": "Sari", "telegram_chat_id": "777"}
+    )
+    await reach_sql(admin, "s1")
+    page = await (await admin.get(await lead_path(admin))).text()
+    found = re.search(r'action="(/admin/handoffs/[0-9a-f]+/assign)"', page)
+    assert found is not None
+
+    response = await admin.post(
+        found.group(1), data={"csrf_token": token, "sdr_id": "1"}, allow_redirects=False
+    )
+    lead_page = await (await admin.get(response.headers["Location"])).text()
+
+    sdrs_page = await (await admin.get("/admin/sdrs")).text()
+    assert response.status == 303
+    assert "<dt>SDR</dt><dd>Sari</dd>" in lead_page
+    assert "assigned · Sari" in lead_page
+    assert "<tr><td>1</td><td>1</td><td>0</td>" in sdrs_page  # KPIs: assigned 1, accepted 0

@@ -159,3 +159,18 @@ def test_db_upgrade_creates_the_schema(tmp_path: Path, capsys: pytest.CaptureFix
     assert code == 0
     assert "newest schema" in capsys.readouterr().out
     assert (tmp_path / "new.db").exists()
+
+
+def test_leads_show_json_has_the_consent_record(
+    url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["leads", "list", "--json", "--stage", "sql", "--database-url", url])
+    lead_id = json.loads(capsys.readouterr().out)["id"]
+
+    main(["leads", "show", lead_id, "--json", "--database-url", url])
+
+    consent = json.loads(capsys.readouterr().out)["consent"]
+    assert (consent["given"], consent["flow"], consent["language"]) == (True, "bant v1", "id")
+    assert consent["at"] == NOW.isoformat()
+    assert consent["text"].startswith("Halo! 👋")
+    assert len(consent["text_sha256"]) == 64

@@ -284,3 +284,84 @@ async def test_erase_by_the_prospect_or_the_cli_tells_the_crm(
     assert await rig.lead(PROSPECT) is None  # its chat id is gone with the rest
     whys = sorted(e["data"]["why"] for e in sink.of_type("lead.erased"))
     assert whys == ["an admin asked", "the prospect asked"]
+
+
+async def test_the_button_on_a_relayed_message_hands_the_prospect_back_to_the_bot(
+    rig: Rig,
+) -> None:
+    await rig.converse(PROSPECT)
+    await rig.eventually(lambda: bool(rig.fake.sent_to(RINA)))
+    handoff = await the_handoff(rig)
+    await rig.press(RINA, f"ho:accept:{handoff.id}", first_name="Rina")
+    await rig.say(RINA, "/reply Halo Pak Budi")
+    await rig.say(PROSPECT, "siang bu")
+    relayed = rig.keyboard_message(RINA)
+
+    await rig.press(RINA, f"ho:handback:{handoff.id}", first_name="Rina")
+
+    assert relayed["text"] == "💬 Budi (PT Maju Jaya): siang bu"
+    assert buttons(relayed) == [f"ho:handback:{handoff.id}"]
+    assert rig.fake.texts_to(RINA)[-1] == "The bot talks to Budi (PT Maju Jaya) again."
+    assert not (await the_handoff(rig)).takeover
+
+
+MQL_CONVERSATION = (
+    "/start",
+    "ya",
+    "PT Maju Jaya",
+    "saya owner, saya yang memutuskan",
+    "cb:s51_200",
+    "butuh banget, tim sales kewalahan",
+    "belum ada budget",
+    "tahun depan mungkin",
+    "cb:email",
+    "budi@majujaya.co.id",
+)
+
+
+async def test_an_mql_gets_the_nurture_sequence_until_they_reply(
+    rig: Rig, capsys: pytest.CaptureFixture[str]
+) -> None:
+    start = rig.clock.now
+    await rig.converse(PROSPECT, MQL_CONVERSATION)
+    lead = await rig.lead(PROSPECT)
+    assert lead is not None
+    assert lead.stage == "mql"
+    before = len(rig.fake.texts_to(PROSPECT))
+
+    rig.clock.now = start + timedelta(days=1, minutes=1)
+    day1 = await run_due(rig, capsys, 0)
+    again = await run_due(rig, capsys, 0)
+    rig.clock.now = start + timedelta(days=3, minutes=1)
+    day3 = await run_due(rig, capsys, 0)
+    await rig.say(PROSPECT, "timnya 5 orang, masih manual")
+    rig.clock.now = start + timedelta(days=7, minutes=1)
+    after_reply = [a for a in await run_due(rig, capsys, 0) if a["job"] == "nurture.send"]
+
+    assert [a["step"] for a in day1] == ["nurture:0:day1"]
+    assert again == []
+    assert [a["step"] for a in day3] == ["nurture:1:day3"]
+    assert after_reply == []
+    sent = rig.fake.texts_to(PROSPECT)[before : before + 2]
+    assert sent[0].startswith("Halo Budi! Ini panduan singkat")
+    assert sent[1].startswith("Boleh satu pertanyaan")
+
+
+async def test_a_prospect_silent_mid_qualification_gets_one_nudge(
+    rig: Rig, capsys: pytest.CaptureFixture[str]
+) -> None:
+    start = rig.clock.now
+    await rig.converse(PROSPECT, ("/start", "ya"))
+    asked = rig.fake.texts_to(PROSPECT)[-1]
+
+    rig.clock.now = start + timedelta(hours=5)
+    nudged = await run_due(rig, capsys, 0)
+    rig.clock.now = start + timedelta(hours=7)
+    again = await run_due(rig, capsys, 0)
+
+    assert [a["job"] for a in nudged] == ["nudge.send"]
+    assert again == []
+    assert (
+        rig.fake.texts_to(PROSPECT)[-1]
+        == f"Masih di sana? Tinggal beberapa pertanyaan lagi. {asked}"
+    )

@@ -326,3 +326,25 @@ async def test_details_after_the_handoff_reach_the_sdr_as_one_follow_up(meta: Me
     assert template["type"] == "template"
     assert "email: budi@majujaya.co.id" in body_text(follow_up)
     assert (await meta.handoff(BUDI)).delivery is not None
+
+
+async def test_sdr_replying_to_the_template_talks_to_the_prospect_through_the_bot(
+    meta: Meta,
+) -> None:
+    await converse_to_sql(meta)
+    await meta.run_outbox_until(lambda: bool(meta.templates_to(SDR)))
+    handoff = await meta.handoff(BUDI)
+    notice_id = (handoff.delivery or {})[f"whatsapp:{SDR}"]["message_id"]
+    press = template_button_message(
+        SDR, f"ho:accept:{handoff.id}", "Accept", timestamp=meta.now_ts()
+    )
+    await meta.say(SDR, press, name="Sari (Sales)")
+    reply = text_message(SDR, "Halo Pak Budi, saya Sari dari sales.", timestamp=meta.now_ts())
+    reply["context"] = {"from": SDR, "id": notice_id}
+
+    await meta.say(SDR, reply, name="Sari (Sales)")
+    await meta.text(BUDI, "Siang Bu Sari, boleh demo besok?")
+
+    assert body_text(meta.graph.sent_to(BUDI)[-1]) == "Halo Pak Budi, saya Sari dari sales."
+    relayed = meta.graph.sent_to(SDR)[-1]
+    assert body_text(relayed) == "💬 Budi Santoso (PT Maju Jaya): Siang Bu Sari, boleh demo besok?"

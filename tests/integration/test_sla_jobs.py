@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from handoff.assignment import assign_next
-from handoff.jobs import Job, SlaSetup, run_due
+from handoff.crm import CrmEvents
+from handoff.jobs import Job, SlaSetup, escalation_targets, run_due
 from storage.database import Database
 from storage.handoff_events import list_events
 from storage.handoffs import get_handoff, get_handoff_for_lead
@@ -117,3 +118,24 @@ async def test_two_schedulers_at_once_take_each_step_once(postgres_db: Database)
         ]  # fmt: skip
         notes = [row for row in await list_outbox(conn) if row.kind == "note"]
     assert len(reminders) == len(notes) == len(ids)
+
+
+async def test_escalation_chats_hear_of_a_reassignment_and_the_crm_too(db: Database) -> None:
+    await seed(db)
+    setup = SlaSetup(
+        channels=frozenset({"telegram"}),
+        escalation=escalation_targets(["-100999", "whatsapp:+628111"]),
+        crm=CrmEvents(urls=("https://crm.example.com/hook",)),
+    )
+
+    await run_due(runner(db), now=NOW + timedelta(minutes=11), setup=setup)
+
+    async with db.connection() as conn:
+        rows = await list_outbox(conn)
+    manager = [r for r in rows if r.kind == "note" and r.target == "-100999"]
+    assert len(manager) == 1
+    assert "reassigned to Andi" in manager[0].payload["text"]
+    assert not [r for r in rows if r.channel == "whatsapp"]  # not a channel of this setup
+    [event] = [r.payload["event"] for r in rows if r.kind == "crm"]
+    assert event["type"] == "handoff.reassigned"
+    assert (event["data"]["from_sdr"]["name"], event["data"]["to_sdr"]["name"]) == ("Rina", "Andi")

@@ -158,3 +158,45 @@ async def test_silence_is_scored_once_whichever_workers_notice_it(
         assert lead is not None
         events = await list_score_events(conn, lead.id)
     assert [e.rule_id for e in events].count("engagement.went_silent") == 1
+
+
+async def test_a_worker_that_waited_for_the_lock_reads_what_the_holder_committed(
+    postgres_db: Database, postgres_schema: str
+) -> None:
+    # PostgreSQL re-reads a row it waited to lock in its newest version, but the rest of the
+    # same statement as of the statement's start: the conversation must be read after the lock.
+    now = [NOW]
+    workers = [Worker(postgres_schema, clock=lambda: now[0]) for _ in range(2)]
+    for worker in workers:
+        await worker.start()
+    try:
+        await workers[0].pipeline.handle(message("held", 0))
+        now[0] = NOW + timedelta(days=2)
+        async with workers[0].db.transaction() as holder:
+            lead = await leads.find_lead(holder, "web", "held")
+            assert lead is not None
+            await holder.execute(
+                metadata.tables["leads"].update().where(metadata.tables["leads"].c.id == lead.id)
+                .values(updated_at=now[0])
+            )  # fmt: skip
+            # the lead is locked by this transaction; the other worker's signal waits for it
+            waiting = asyncio.create_task(
+                workers[1].pipeline.signal("web", "held", Engagement.WENT_SILENT)
+            )
+            await asyncio.sleep(0.5)
+            assert not waiting.done()
+            # meanwhile the prospect answered (as a turn of this transaction would write)
+            conversations = metadata.tables["conversations"]
+            await holder.execute(
+                conversations.update().where(conversations.c.lead_id == lead.id)
+                .values(updated_at=now[0], version=conversations.c.version + 1)
+            )  # fmt: skip
+        outcome = await waiting
+    finally:
+        for worker in workers:
+            await worker.stop()
+
+    assert outcome is None  # not silent any more: nothing scored
+    async with postgres_db.connection() as conn:
+        events = await list_score_events(conn, lead.id)
+    assert [e.rule_id for e in events].count("engagement.went_silent") == 0

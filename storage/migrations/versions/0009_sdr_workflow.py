@@ -4,7 +4,8 @@ SDRs get an availability switch (/away, /back), languages, a capacity and workin
 their zone. A handoff records when its SDR got it and how often it was (re)assigned, so the
 SLA scheduler's reminders and reassignments are keyed once per assignment (handoff_events has
 a unique (handoff_id, key)). Messages name their author when an SDR wrote them through the
-bot. What the bot waits for from an SDR (a rejection reason) is a row, not memory.
+bot. What the bot waits for from an SDR (a rejection reason) is a row, not memory. Lead-level jobs
+(nurture steps, nudges) are claimed once by a unique (job, key).
 
 Revision ID: 0009
 Revises: 0008
@@ -42,6 +43,7 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column("takeover", sa.Boolean(), nullable=False, server_default=sa.text("false"))
         )
+        batch.add_column(sa.Column("takeover_by", sa.String(96), nullable=True))
     op.create_table(
         "handoff_events",
         sa.Column("id", BigId, autoincrement=True, nullable=False),
@@ -71,14 +73,29 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("channel", "address", name=op.f("pk_sdr_prompts")),
     )
+    op.create_table(
+        "job_claims",
+        sa.Column("job", sa.String(32), nullable=False),
+        sa.Column("key", sa.String(96), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("job", "key", name=op.f("pk_job_claims")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("job_claims")
     op.drop_table("sdr_prompts")
     op.drop_index(op.f("ix_handoff_events_handoff_id_id"), table_name="handoff_events")
     op.drop_table("handoff_events")
     with op.batch_alter_table("handoffs") as batch:
-        for column in ("takeover", "first_contact_at", "accepted_at", "assignment", "assigned_at"):
+        for column in (
+            "takeover_by",
+            "takeover",
+            "first_contact_at",
+            "accepted_at",
+            "assignment",
+            "assigned_at",
+        ):
             batch.drop_column(column)
     with op.batch_alter_table("sdrs") as batch:
         for column in ("work_hours", "zone", "capacity", "languages", "available"):
