@@ -7,6 +7,8 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import yaml
+
 from bot.studio import check_source
 from dialogs import BUNDLED_FLOW, load_flow
 from storage.database import Database
@@ -107,10 +109,12 @@ async def _store(args: argparse.Namespace, name: str, source: str, file_name: st
 
 
 def _id_of(source: str) -> str:
-    for line in source.splitlines():
-        if line.startswith("id:"):
-            return line.removeprefix("id:").strip().strip("'\"")
-    return ""
+    """The flow's id as written ("" if unreadable: validation then says what is wrong)."""
+    try:
+        data = yaml.safe_load(source)
+    except yaml.YAMLError:
+        return ""
+    return str(data.get("id") or "") if isinstance(data, dict) else ""
 
 
 def _now() -> datetime:

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.flow_registry import FlowRegistry, compile_version
 from dialogs import Channel, Flow, FlowErrors, InboundMessage, new_state, step
 from dialogs.describe import describe_value
+from storage.dashboard import Filters
 from storage.database import Database
 from storage.flow_funnel import VersionFunnel, flow_funnel
 from storage.flows import (
@@ -256,14 +257,14 @@ class FlowStudio:
         async with self._db.connection() as conn:
             return await get_version(conn, name, version)
 
-    async def funnel(self, name: str) -> list[VersionFunnel]:
+    async def funnel(self, name: str, filters: Filters | None = None) -> list[VersionFunnel]:
         order = {}
         for version in await self._versions(name):
             flow = self.registry.get(name, version)
             if flow is not None:
                 order[version] = list(flow.order)
         async with self._db.connection() as conn:
-            return await flow_funnel(conn, name, order)
+            return await flow_funnel(conn, name, order, filters)
 
     async def _versions(self, name: str) -> list[int]:
         async with self._db.connection() as conn:

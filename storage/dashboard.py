@@ -79,7 +79,8 @@ class Dashboard:
     sources: list[GroupRow]
 
 
-def _where(filters: Filters) -> list[ColumnElement[bool]]:
+def lead_conditions(filters: Filters) -> list[ColumnElement[bool]]:
+    """The conditions on `leads` that choose the leads `filters` describes."""
     conditions: list[ColumnElement[bool]] = []
     if filters.since is not None:
         conditions.append(leads.c.created_at >= filters.since)
@@ -110,7 +111,7 @@ def _counts() -> tuple[ColumnElement[int], ...]:
 
 
 async def dashboard(conn: AsyncConnection, filters: Filters, now: datetime) -> Dashboard:
-    where = _where(filters)
+    where = lead_conditions(filters)
     row = (await conn.execute(select(*_counts()).where(*where))).one()
     reached = Reached(*(int(v) for v in row))
 

@@ -117,20 +117,20 @@ class DashboardPages:
     def __init__(self, site: "AdminSite") -> None:
         self.site = site
 
-    async def _load(self, request: web.Request) -> tuple[Dashboard, dict[str, str]] | str:
+    async def _load(self, request: web.Request) -> tuple[Dashboard, Filters, dict[str, str]] | str:
         try:
             filters, given = filters_of(request)
         except ValueError:
             return "Dates are YYYY-MM-DD, e.g. 2026-05-01."
         now = request.config_dict[CLOCK]()
         async with request.config_dict[DB].connection() as conn:
-            return await dashboard(conn, filters, now), given
+            return await dashboard(conn, filters, now), filters, given
 
     async def page(self, request: web.Request) -> web.StreamResponse:
         loaded = await self._load(request)
         if isinstance(loaded, str):
             return self.site.problem(request, 400, loaded)
-        data, given = loaded
+        data, filters, given = loaded
         async with request.config_dict[DB].connection() as conn:
             known_sources = await sources(conn)
         studio = request.config_dict[STUDIO]
@@ -150,7 +150,7 @@ class DashboardPages:
             sla_rate=rate(sla.met, sla.met + sla.missed),
             rate=rate,
             flow_id=flow_id,
-            drop_off=await studio.funnel(flow_id),
+            drop_off=await studio.funnel(flow_id, filters),
             bar_width=BAR_WIDTH,
             query=request.query_string,
         )

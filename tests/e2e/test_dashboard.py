@@ -58,10 +58,17 @@ async def test_the_funnel_to_won_with_sla_time_to_sql_bands_and_sources(
     assert "Accepted → won<strong>100%</strong>" in page
 
 
-async def test_a_date_range_without_leads_counts_nothing(admin: AppClient) -> None:
+async def test_a_date_range_without_leads_counts_nothing_and_drop_off_follows(
+    admin: AppClient,
+) -> None:
     await chat(admin, "today", "t1", "Halo")
     await logged_in(admin)
 
     rows = await csv_rows(admin, "?from=2001-01-01&to=2001-12-31")
+    then = await (await admin.get("/admin/dashboard?from=2001-01-01&to=2001-12-31")).text()
+    now = await (await admin.get("/admin/dashboard?source=(none)")).text()
 
     assert rows[1] == ["all", "all", "0", "0", "0", "0", "0"]
+    drop_off = "<h2>Drop-off per question (bant)</h2>"
+    assert "No conversations yet." in then[then.index(drop_off) :]
+    assert "v1 · 1 conversations" in now[now.index(drop_off) :]
