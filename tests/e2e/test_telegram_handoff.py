@@ -97,6 +97,10 @@ async def test_accept_records_who_and_when_and_offers_won_and_lost(rig: Rig) -> 
         "Sari",
         rig.clock.now,
     )
+    # the card is edited right after the answer, in the background
+    await rig.eventually(
+        lambda: "Accepted" in rig.fake.messages[SALES_GROUP, card["message_id"]]["text"]
+    )
     edited = rig.fake.messages[SALES_GROUP, card["message_id"]]
     assert edited["text"].endswith("✅ Accepted by Sari, 13 May 03:00 UTC")
     assert buttons(edited) == [
@@ -114,6 +118,9 @@ async def test_won_after_accept_closes_the_deal_on_the_card(rig: Rig) -> None:
     await rig.press_from(SDR_USER, SALES_GROUP, f"ho:won:{handoff.id}", first_name="Sari")
 
     assert (await the_handoff(rig)).status == "won"
+    await rig.eventually(
+        lambda: "🏆 Won" in rig.fake.messages[SALES_GROUP, card["message_id"]]["text"]
+    )
     edited = rig.fake.messages[SALES_GROUP, card["message_id"]]
     assert "🏆 Won by Sari" in edited["text"]
     assert "reply_markup" not in edited
@@ -166,6 +173,7 @@ async def test_a_decision_from_a_chat_that_is_no_sdrs_is_refused(rig: Rig) -> No
     await rig.press(PROSPECT, f"ho:accept:{handoff.id}")
 
     assert (await the_handoff(rig)).status == "open"
+    await rig.eventually(lambda: bool(rig.fake.answered))  # answered in the background
     assert list(rig.fake.answered.values())[-1]["text"] == "Only SDRs can decide on handoffs."
 
 
