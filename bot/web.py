@@ -13,6 +13,7 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from bot.errors import BadPayload, ForgedRequest
+from storage.errors import DatabaseBusy
 
 logger = logging.getLogger(__name__)
 BODY_TIMEOUT: Final = timedelta(seconds=10)  # for a client to send a request body
@@ -25,7 +26,8 @@ def error_json(status: int, message: str) -> web.Response:
 
 @web.middleware
 async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """ForgedRequest -> 401 (or its own status), BadPayload -> 400, anything else -> 500."""
+    """ForgedRequest -> 401 (or its own status), BadPayload -> 400, DatabaseBusy -> 503 with
+    Retry-After (overload: the client or platform sends it again), anything else -> 500."""
     started = time.perf_counter()
     try:
         response = await handler(request)
@@ -35,8 +37,13 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
     except BadPayload as e:
         logger.info("bad payload %s %s: %s", request.method, request.path, e)
         return error_json(400, str(e))
-    except web.HTTPRequestEntityTooLarge:
-        return error_json(413, f"body too large (limit {request.app._client_max_size} bytes)")
+    except DatabaseBusy as e:
+        logger.warning("busy %s %s: %s", request.method, request.path, e)
+        busy = error_json(503, str(e))
+        busy.headers["Retry-After"] = "1"
+        return busy
+    except web.HTTPRequestEntityTooLarge as e:
+        return error_json(413, e.text or "body too large")
     except web.HTTPException:
         raise
     except Exception:

@@ -9,10 +9,11 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry, SingletonThreadPool, StaticPool
 
-from storage.errors import UnsupportedDatabase
+from storage.errors import DatabaseBusy, UnsupportedDatabase
 
 Backend = Literal["sqlite", "postgresql"]
 
@@ -102,6 +103,7 @@ class Database:
         url: str,
         *,
         pool_size: int = 5,
+        pool_timeout: float = 30.0,
         connect_args: Mapping[str, Any] | None = None,
         echo: bool = False,
     ) -> "Database":
@@ -122,6 +124,7 @@ class Database:
         else:
             options["pool_size"] = pool_size
             options["max_overflow"] = 0
+            options["pool_timeout"] = pool_timeout
             options["pool_pre_ping"] = parsed.drivername.startswith("postgresql")
         engine = create_async_engine(parsed, **options)
         if engine.dialect.name == "sqlite":
@@ -145,18 +148,26 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
-        """One write transaction: committed when the block ends, rolled back if it raises."""
-        async with self.engine.connect() as conn:
-            if self.backend == "sqlite":
-                await conn.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
-            async with conn.begin():
-                yield conn
+        """One write transaction: committed when the block ends, rolled back if it raises.
+        DatabaseBusy when no pooled connection came free in time."""
+        try:
+            async with self.engine.connect() as conn:
+                if self.backend == "sqlite":
+                    await conn.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
+                async with conn.begin():
+                    yield conn
+        except PoolTimeout as e:  # raised only by the pool, when checking a connection out
+            raise DatabaseBusy() from e
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[AsyncConnection]:
-        """A connection for reads; whatever it began is rolled back when the block ends."""
-        async with self.engine.connect() as conn:
-            yield conn
+        """A connection for reads; whatever it began is rolled back when the block ends.
+        DatabaseBusy when no pooled connection came free in time."""
+        try:
+            async with self.engine.connect() as conn:
+                yield conn
+        except PoolTimeout as e:
+            raise DatabaseBusy() from e
 
     async def dispose(self) -> None:
         """Close every pooled connection; call once at shutdown."""

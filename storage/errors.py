@@ -22,3 +22,11 @@ class NaiveDatetime(StorageError):
     def __init__(self, value: object) -> None:
         self.value = value
         super().__init__(f"naive datetime {value!r}: pass an aware UTC datetime")
+
+
+class DatabaseBusy(StorageError):
+    """Every pooled connection stayed busy for the pool's whole timeout: the database (or
+    this worker) is overloaded. Worth retrying later; nothing was written."""
+
+    def __init__(self) -> None:
+        super().__init__("the database is busy (no free connection in time); retry shortly")

@@ -2,14 +2,17 @@
 
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
+from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, StatementError
 
+from bot.web import errors_middleware
 from storage import models
 from storage.database import Database, async_url
-from storage.errors import NaiveDatetime, UnsupportedDatabase
+from storage.errors import DatabaseBusy, NaiveDatetime, UnsupportedDatabase
 from storage.leads import get_lead
 from storage.turns import write_turns
 
@@ -131,3 +134,30 @@ async def test_a_message_for_a_missing_lead_fails_at_commit(db: Database) -> Non
                     "created_at": NOW,
                 },
             )
+
+
+async def test_no_free_connection_in_time_is_a_503_to_retry(
+    tmp_path: Path, aiohttp_client: Any
+) -> None:
+    db = Database.from_url(f"sqlite:///{tmp_path}/busy.db", pool_size=1, pool_timeout=0.2)
+
+    async def read(_: web.Request) -> web.Response:
+        async with db.connection():
+            return web.Response(text="ok")
+
+    app = web.Application(middlewares=[errors_middleware])
+    app.router.add_get("/", read)
+    client = await aiohttp_client(app)
+    try:
+        assert (await client.get("/")).status == 200
+        async with db.connection():  # the pool's only connection, held
+            busy = await client.get("/")
+            with pytest.raises(DatabaseBusy):
+                async with db.transaction():
+                    pass
+    finally:
+        await db.dispose()
+
+    assert busy.status == 503
+    assert busy.headers["Retry-After"] == "1"
+    assert "retry" in (await busy.json())["error"]
