@@ -35,6 +35,9 @@ logger = logging.getLogger(__name__)
 Job = Callable[[AsyncConnection], Awaitable[Any]]
 Run = Callable[[Job], Awaitable[Any]]
 MAX_ATTEMPTS: Final = 8
+# A CRM endpoint may be down for hours (a deploy, an outage): its events keep trying for
+# about 14 hours (2 s, 4 s ... then hourly) before they are given up.
+CRM_MAX_ATTEMPTS: Final = 24
 MAX_BACKOFF: Final = timedelta(hours=1)
 BATCH: Final = 32
 MAX_IN_FLIGHT: Final = 64
@@ -369,7 +372,8 @@ class OutboxWorker:
     async def _failed(self, item: outbox_store.OutboxItem, error: DeliveryError) -> None:
         now = self._clock()
         reason = str(error)[:500]
-        if error.permanent or item.attempts >= MAX_ATTEMPTS:
+        most = CRM_MAX_ATTEMPTS if item.kind == CRM_KIND else MAX_ATTEMPTS
+        if error.permanent or item.attempts >= most:
             logger.warning("outbox %s (%s) gave up: %s", item.id, item.kind, reason)
             message_id = item.payload.get("message_id") if item.kind == "reply" else None
 

@@ -365,3 +365,16 @@ async def test_a_prospect_silent_mid_qualification_gets_one_nudge(
         rig.fake.texts_to(PROSPECT)[-1]
         == f"Masih di sana? Tinggal beberapa pertanyaan lagi. {asked}"
     )
+
+
+async def test_a_crm_that_is_down_for_hours_still_gets_the_event(rig: Rig, sink: CrmSink) -> None:
+    sink.fail_next = 12  # more failures than a chat message would be retried
+
+    await rig.say(PROSPECT, "/start fb_ads")
+    for _ in range(13):
+        rig.clock.advance(hours=1)
+        await rig.app[WORKER].settle()
+
+    assert len(sink.refused) == 12
+    assert [e["type"] for e in sink.events] == ["lead.created"]
+    assert sink.events[0]["id"] == sink.refused[0]["id"]

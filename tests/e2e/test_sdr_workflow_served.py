@@ -6,16 +6,19 @@ SDR and the prospect talking through the bot."""
 import asyncio
 import json
 import sys
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 
 from tests.e2e.serving import ROOT, serve, serve_env, until
 from tests.e2e.test_telegram_conversation import CONVERSATION
 from tests.fakes.crm_sink import CrmSink
 from tests.fakes.telegram_api import FakeTelegram, Json, callback_update, text_update
+from tests.postgres import create_database, drop_database
 
 SECRET = "sdr-flow-secret"
 CRM_SECRET = "crm-secret"
@@ -65,10 +68,24 @@ class Chat:
         await self.post(callback_update(chat, data, question=question, query_id=f"q{self._ids}"))
 
 
-async def test_sla_reassignment_takeover_and_crm_events_across_processes(tmp_path: Path) -> None:
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path}/qualibot.db"
+        return
+    url = await create_database()
+    try:
+        yield url
+    finally:
+        await drop_database(url)
+
+
+async def test_sla_reassignment_takeover_and_crm_events_across_processes(
+    tmp_path: Path, database_url: str
+) -> None:
     async with FakeTelegram() as fake, CrmSink(secret=CRM_SECRET) as sink:
         env = serve_env(
-            QUALIBOT_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/qualibot.db",
+            QUALIBOT_DATABASE_URL=database_url,
             QUALIBOT_TELEGRAM__TOKEN=fake.token,
             QUALIBOT_TELEGRAM__API_URL=fake.api_url,
             QUALIBOT_TELEGRAM__WEBHOOK_SECRET=SECRET,
