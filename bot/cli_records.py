@@ -9,13 +9,12 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dialogs import ConversationState
 from handoff.consent import consent_record
 from storage import handoffs, leads, messages, sdrs
 from storage.conversations import get_conversation
-from storage.database import Database
+from storage.database import Database, Transaction
 from storage.handoff_events import list_events
 from storage.migrate import upgrade_database
 from storage.score_events import list_score_events
@@ -29,7 +28,7 @@ def _url(args: argparse.Namespace) -> str:
     return str(args.database_url or Settings().database_url)
 
 
-def _with_db(args: argparse.Namespace, job: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+def _with_db(args: argparse.Namespace, job: Callable[[Transaction], Awaitable[T]]) -> T:
     async def run() -> T:
         db = Database.from_url(_url(args), pool_size=1)
         try:
@@ -71,7 +70,7 @@ def _leads_list(args: argparse.Namespace) -> int:
 
 
 def _leads_show(args: argparse.Namespace) -> int:
-    async def job(conn: AsyncConnection) -> dict[str, Any] | None:
+    async def job(conn: Transaction) -> dict[str, Any] | None:
         lead = await leads.get_lead(conn, args.lead_id)
         if lead is None:
             return None
@@ -226,7 +225,7 @@ def _sdrs_kpis(args: argparse.Namespace) -> int:
     from handoff.kpis import sdr_kpis
     from storage.handoff_events import list_all_events
 
-    async def job(conn: AsyncConnection) -> tuple[list[Any], list[Any]]:
+    async def job(conn: Transaction) -> tuple[list[Any], list[Any]]:
         return await list_all_events(conn), await sdrs.list_sdrs(conn)
 
     events, people = _with_db(args, job)

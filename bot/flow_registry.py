@@ -12,10 +12,9 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
-
 from dialogs import Flow, FlowErrors, flow_from_text
 from storage.database import Database
+from storage.errors import VersionTaken
 from storage.flows import get_version, import_first, list_versions, published_versions
 
 logger = logging.getLogger(__name__)
@@ -68,7 +67,7 @@ class FlowRegistry:
         try:
             async with self._db.transaction() as conn:
                 imported = await import_first(conn, self.flow_id, self._source, self._clock())
-        except IntegrityError:  # another worker imported it at the same moment
+        except VersionTaken:  # another worker imported it at the same moment
             imported = False
         if imported:
             logger.info("flow %s imported into the database as version 1", self.flow_id)

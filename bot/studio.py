@@ -11,13 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy.exc import IntegrityError
-
 from bot.flow_registry import FlowRegistry, compile_version
 from dialogs import Channel, Flow, FlowErrors, InboundMessage, new_state, step
 from dialogs.describe import describe_value
 from storage.dashboard import Filters
 from storage.database import Database
+from storage.errors import VersionTaken
 from storage.flow_funnel import VersionFunnel, flow_funnel
 from storage.flows import (
     FlowVersion,
@@ -226,7 +225,7 @@ class FlowStudio:
         for attempt in range(PUBLISH_ATTEMPTS):
             try:
                 version: int | None = await self._writer.run(job)
-            except IntegrityError:
+            except VersionTaken:
                 if attempt == PUBLISH_ATTEMPTS - 1:
                     raise
                 continue

@@ -5,10 +5,9 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from dialogs import OutboundMessage
 from handoff.routing import choose_sdr
+from storage.database import Transaction
 from storage.handoff_events import record_event
 from storage.handoffs import Handoff, assign_sdr
 from storage.leads import get_lead
@@ -17,7 +16,7 @@ from storage.sdrs import Sdr, mark_assigned, routing_candidates
 
 
 async def assign_next(
-    conn: AsyncConnection,
+    conn: Transaction,
     handoff: Handoff,
     *,
     now: datetime,
@@ -37,7 +36,7 @@ async def assign_next(
     return sdr
 
 
-async def assign_to(conn: AsyncConnection, handoff: Handoff, sdr: Sdr, *, now: datetime) -> bool:
+async def assign_to(conn: Transaction, handoff: Handoff, sdr: Sdr, *, now: datetime) -> bool:
     """Give the open handoff to this SDR (the admin's choice)."""
     if not await assign_sdr(conn, handoff.id, sdr.id, at=now):
         return False
@@ -127,7 +126,7 @@ def who(summary: dict[str, Any]) -> str:
 
 
 async def hand_to(
-    conn: AsyncConnection,
+    conn: Transaction,
     handoff: Handoff,
     sdr: Sdr,
     *,

@@ -5,18 +5,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from sqlalchemy import update
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from dialogs import OutboundMessage
 from handoff.crm import CrmEvents, handoff_data
 from handoff.notifiers import handoff_message, outcome_message
 from handoff.summary import format_summary
 from storage import outbox as outbox_store
-from storage.database import Database
+from storage.database import Database, Transaction
 from storage.handoff_events import record_event
-from storage.handoffs import Decision, Handoff, decide_handoff, get_handoff
-from storage.models import handoffs
+from storage.handoffs import Decision, Handoff, decide_handoff, get_handoff, set_holder
 from storage.sdr_prompts import set_prompt
 from storage.writer import Writer
 
@@ -48,7 +44,7 @@ def decided_text(handoff: Handoff, by: str, at: datetime, status: str) -> str:
 
 
 async def record_decision(
-    conn: AsyncConnection,
+    conn: Transaction,
     handoff_id: str,
     status: Decision,
     *,
@@ -74,9 +70,7 @@ async def record_decision(
     if status == "accepted" and sdr_id is not None and current.sdr_id != sdr_id:
         # accepted from an SDR's chat that does not hold it (a notice from before a
         # reassignment, no routing yet): the first to accept gets the lead
-        await conn.execute(
-            update(handoffs).where(handoffs.c.id == handoff_id).values(sdr_id=sdr_id)
-        )
+        await set_holder(conn, handoff_id, sdr_id)
     await record_event(conn, handoff_id, status, at=at, sdr_id=sdr_id, detail={"by": by})
     if crm is not None:
         data = handoff_data(handoff_id, current.lead_id, by=by, sdr_id=sdr_id)

@@ -17,12 +17,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from dialogs import OutboundMessage
 from handoff.assignment import note_row, who
 from handoff.outbox import reply_row
 from storage import outbox as outbox_store
+from storage.database import Transaction
 from storage.handoff_events import record_event
 from storage.handoffs import (
     Handoff,
@@ -38,7 +37,7 @@ from storage.rows import OutboxRow
 from storage.sdr_prompts import pop_prompt
 from storage.sdrs import Sdr, find_by_address, set_available
 
-Job = Callable[[AsyncConnection], Awaitable[Any]]
+Job = Callable[[Transaction], Awaitable[Any]]
 Run = Callable[[Job], Awaitable[Any]]
 
 REASON_NOTED: Final = "Thanks, the reason is recorded."
@@ -94,7 +93,7 @@ class SdrDesk:
     async def handle(self, message: SdrMessage) -> None:
         now = self._clock()
 
-        async def job(conn: AsyncConnection) -> _Done:
+        async def job(conn: Transaction) -> _Done:
             done = await self._handle(conn, message, now)
             await outbox_store.enqueue(conn, done.rows)
             return done
@@ -109,7 +108,7 @@ class SdrDesk:
         """The "Hand back to the bot" button on a relayed message."""
         now = self._clock()
 
-        async def job(conn: AsyncConnection) -> _Done:
+        async def job(conn: Transaction) -> _Done:
             handoff = await get_handoff(conn, handoff_id)
             sdr = await find_by_address(conn, channel, address)
             message = SdrMessage(channel, address, "/handback")
@@ -126,7 +125,7 @@ class SdrDesk:
         if done.rows:
             self._wake()
 
-    async def _handle(self, conn: AsyncConnection, message: SdrMessage, now: datetime) -> _Done:
+    async def _handle(self, conn: Transaction, message: SdrMessage, now: datetime) -> _Done:
         text = message.text.strip()
         sdr = await find_by_address(conn, message.channel, message.address)
         command, rest = "", text
@@ -175,7 +174,7 @@ class SdrDesk:
                 return await self._relay(conn, message, sdr, handoff, text, now)
         return note(HELP) if message.private else _Done([])
 
-    async def _replied(self, conn: AsyncConnection, message: SdrMessage) -> Handoff | None:
+    async def _replied(self, conn: Transaction, message: SdrMessage) -> Handoff | None:
         if message.reply_to is None:
             return None
         handoff_id = await outbox_store.handoff_of_message(
@@ -184,7 +183,7 @@ class SdrDesk:
         return await get_handoff(conn, handoff_id) if handoff_id else None
 
     async def _handoff_for(
-        self, conn: AsyncConnection, message: SdrMessage, sdr: Sdr | None
+        self, conn: Transaction, message: SdrMessage, sdr: Sdr | None
     ) -> Handoff | None:
         replied = await self._replied(conn, message)
         if replied is not None or sdr is None:
@@ -194,7 +193,7 @@ class SdrDesk:
 
     async def _relay(
         self,
-        conn: AsyncConnection,
+        conn: Transaction,
         message: SdrMessage,
         sdr: Sdr | None,
         handoff: Handoff,
@@ -241,7 +240,7 @@ class SdrDesk:
 
     async def _hand_back(
         self,
-        conn: AsyncConnection,
+        conn: Transaction,
         message: SdrMessage,
         sdr: Sdr | None,
         handoff: Handoff,

@@ -13,16 +13,15 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from dialogs import ConversationState, Flow, OutboundMessage
 from handoff.outbox import reply_row
 from handoff.routing import ZONES
 from storage import outbox as outbox_store
+from storage.database import Transaction
 from storage.followups import FollowupCandidate, claim, followup_candidates
 from storage.messages import append_outbound
 
-Job = Callable[[AsyncConnection], Awaitable[Any]]
+Job = Callable[[Transaction], Awaitable[Any]]
 Run = Callable[[Job], Awaitable[Any]]
 CHANNELS: Final = ("telegram", "whatsapp")  # where the bot may write first
 NURTURE_STAGES: Final = ("mql", "nurture")
@@ -110,7 +109,7 @@ async def run_followups(
         job = "nudge" if key == "nudge" else "nurture"
 
         async def send(
-            conn: AsyncConnection,
+            conn: Transaction,
             lead: FollowupCandidate = lead,
             key: str = key,
             text: str = text,

@@ -13,20 +13,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from dialogs import Flow, OutboundMessage
 from handoff.assignment import assign_next, deliver_rows, note_row, sdr_targets, who
 from handoff.crm import CrmEvents, handoff_data
 from handoff.notifiers import decision_choice
 from handoff.sla import SlaPolicy, Step, due_step, step_key
 from storage import outbox as outbox_store
+from storage.database import Transaction
 from storage.handoff_events import record_event
 from storage.handoffs import Handoff, lock_handoff, sla_watch
 from storage.rows import OutboxRow
 from storage.sdrs import Sdr, get_sdr, list_sdrs
 
-Job = Callable[[AsyncConnection], Awaitable[Any]]
+Job = Callable[[Transaction], Awaitable[Any]]
 Run = Callable[[Job], Awaitable[Any]]
 
 
@@ -68,7 +67,7 @@ async def run_due(
             continue
         handoff_id = handoff.id
 
-        async def take(conn: AsyncConnection, handoff_id: str = handoff_id) -> Any:
+        async def take(conn: Transaction, handoff_id: str = handoff_id) -> Any:
             return await _take(conn, handoff_id, now=now, setup=setup, send_at=send_at or now)
 
         action = await run(take)
@@ -78,7 +77,7 @@ async def run_due(
 
 
 async def _take(
-    conn: AsyncConnection, handoff_id: str, *, now: datetime, setup: SlaSetup, send_at: datetime
+    conn: Transaction, handoff_id: str, *, now: datetime, setup: SlaSetup, send_at: datetime
 ) -> dict[str, Any] | None:
     handoff = await lock_handoff(conn, handoff_id)
     if handoff is None:
@@ -167,7 +166,7 @@ def _reminders(
 
 
 async def _reassign(
-    conn: AsyncConnection,
+    conn: Transaction,
     handoff: Handoff,
     sdr: Sdr,
     *,

@@ -16,8 +16,6 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from dialogs import Choice, DeliveryError, OutboundMessage, Sender
 from dialogs.texts import render_text
 from handoff.assignment import assign_next, deliver_rows, sdr_targets
@@ -28,11 +26,12 @@ from storage import handoffs as handoff_store
 from storage import leads as lead_store
 from storage import messages as message_store
 from storage import outbox as outbox_store
+from storage.database import Transaction
 from storage.rows import OutboxRow, new_id
 from storage.sdrs import get_sdr
 
 logger = logging.getLogger(__name__)
-Job = Callable[[AsyncConnection], Awaitable[Any]]
+Job = Callable[[Transaction], Awaitable[Any]]
 Run = Callable[[Job], Awaitable[Any]]
 MAX_ATTEMPTS: Final = 8
 # A CRM endpoint may be down for hours (a deploy, an outage): its events keep trying for
@@ -222,7 +221,7 @@ class OutboxWorker:
         handoff_id = item.handoff_id or ""
         now = self._clock()
 
-        async def route(conn: AsyncConnection) -> int:
+        async def route(conn: Transaction) -> int:
             handoff = await handoff_store.get_handoff(conn, handoff_id)
             sdr = None
             if handoff is not None and handoff.sdr_id is not None:
@@ -250,7 +249,7 @@ class OutboxWorker:
             self.wake.set()
 
     async def _introduce(
-        self, conn: AsyncConnection, handoff_id: str, sdr_name: str, now: datetime
+        self, conn: Transaction, handoff_id: str, sdr_name: str, now: datetime
     ) -> None:
         """Tell the prospect who will contact them, once an SDR has the handoff (on the
         channels we can write to after the fact: Telegram, WhatsApp)."""
@@ -289,7 +288,7 @@ class OutboxWorker:
         now = self._clock()
         key = f"{item.channel}:{item.target}"
 
-        async def done(conn: AsyncConnection) -> None:
+        async def done(conn: Transaction) -> None:
             await outbox_store.mark_sent(conn, item.id, sent_id, now)
             current = await handoff_store.get_handoff(conn, handoff.id)
             delivery = dict(current.delivery or {}) if current else {}
@@ -328,7 +327,7 @@ class OutboxWorker:
                 told[key] = {**state, "followed_up": not edited}
         now = self._clock()
 
-        async def done(conn: AsyncConnection) -> None:
+        async def done(conn: Transaction) -> None:
             await outbox_store.mark_sent(conn, item.id, None, now)
             if handoff is not None and told:
                 current = await handoff_store.get_handoff(conn, handoff.id)
@@ -348,7 +347,7 @@ class OutboxWorker:
         now = self._clock()
         message_id = item.payload.get("message_id")
 
-        async def done(conn: AsyncConnection) -> None:
+        async def done(conn: Transaction) -> None:
             await outbox_store.mark_sent(conn, item.id, sent_id, now)
             if message_id:
                 await message_store.record_sent(conn, [(str(message_id), sent_id)], now)
@@ -377,7 +376,7 @@ class OutboxWorker:
             logger.warning("outbox %s (%s) gave up: %s", item.id, item.kind, reason)
             message_id = item.payload.get("message_id") if item.kind == "reply" else None
 
-            async def dead(conn: AsyncConnection) -> None:
+            async def dead(conn: Transaction) -> None:
                 await outbox_store.mark_dead(conn, item.id, reason)
                 if message_id:
                     code = error.code or ("refused" if error.permanent else "gave_up")

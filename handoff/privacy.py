@@ -7,18 +7,17 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from handoff.crm import CrmEvents
 from storage import outbox as outbox_store
+from storage.database import Transaction
 from storage.leads import erase_lead, inactive_leads, is_erased
 
-Job = Callable[[AsyncConnection], Awaitable[Any]]
+Job = Callable[[Transaction], Awaitable[Any]]
 Run = Callable[[Job], Awaitable[Any]]
 
 
 async def erase(
-    conn: AsyncConnection, lead_id: str, *, now: datetime, crm: CrmEvents, why: str
+    conn: Transaction, lead_id: str, *, now: datetime, crm: CrmEvents, why: str
 ) -> bool:
     """Erase one lead in the caller's transaction; False if unknown or erased already."""
     if await is_erased(conn, lead_id) is not False:
@@ -41,7 +40,7 @@ async def erase_inactive(
     actions: list[dict[str, Any]] = []
     for lead_id in ids:
 
-        async def one(conn: AsyncConnection, lead_id: str = lead_id) -> bool:
+        async def one(conn: Transaction, lead_id: str = lead_id) -> bool:
             return await erase(conn, lead_id, now=now, crm=crm, why="retention")
 
         if await run(one):

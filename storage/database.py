@@ -91,6 +91,11 @@ def sqlite_file_engine(path: str) -> Engine:
     return engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
 
 
+# What a unit of work's steps are given: the connection of its open transaction. bot/ and
+# handoff/ name it so; the SQL stays in storage/.
+Transaction = AsyncConnection
+
+
 class Database:
     """An async engine plus the transaction helpers every caller uses."""
 

@@ -24,6 +24,15 @@ class NaiveDatetime(StorageError):
         super().__init__(f"naive datetime {value!r}: pass an aware UTC datetime")
 
 
+class VersionTaken(StorageError):
+    """Another writer took the flow version number this one was about to add (two admins
+    publishing at once); nothing was written: try again."""
+
+    def __init__(self, flow_id: str, version: int) -> None:
+        self.flow_id, self.version = flow_id, version
+        super().__init__(f"flow {flow_id!r} version {version} was just added by someone else")
+
+
 class DatabaseBusy(StorageError):
     """Every pooled connection stayed busy for the pool's whole timeout: the database (or
     this worker) is overloaded. Worth retrying later; nothing was written."""

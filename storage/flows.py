@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.errors import VersionTaken
 from storage.models import flow_drafts, flows
 
 
@@ -72,8 +74,8 @@ async def publish_source(
 ) -> int:
     """Make `source` the newest version and the live one; the number it got.
 
-    Two admins publishing at once: one of them hits the (flow_id, version) unique constraint
-    and nothing of theirs is written."""
+    Two admins publishing at once: one of them hits the (flow_id, version) unique constraint,
+    gets VersionTaken and nothing of theirs is written (the caller's transaction is over)."""
     newest = (
         await conn.execute(select(func.max(flows.c.version)).where(flows.c.flow_id == flow_id))
     ).scalar_one_or_none()
@@ -83,17 +85,20 @@ async def publish_source(
         .where(flows.c.flow_id == flow_id, flows.c.status == "published")
         .values(status="archived")
     )
-    await conn.execute(
-        flows.insert().values(
-            flow_id=flow_id,
-            version=version,
-            status="published",
-            source=source,
-            created_at=now,
-            published_at=now,
-            note=note or None,
+    try:
+        await conn.execute(
+            flows.insert().values(
+                flow_id=flow_id,
+                version=version,
+                status="published",
+                source=source,
+                created_at=now,
+                published_at=now,
+                note=note or None,
+            )
         )
-    )
+    except IntegrityError as e:
+        raise VersionTaken(flow_id, version) from e
     return version
 
 

@@ -246,3 +246,8 @@ async def latest_accepted(conn: AsyncConnection, sdr_id: int) -> Handoff | None:
     )
     row = (await conn.execute(query)).first()
     return None if row is None else Handoff(*row)
+
+
+async def set_holder(conn: AsyncConnection, handoff_id: str, sdr_id: int) -> None:
+    """The SDR who holds the handoff now (the first to accept a reassigned one)."""
+    await conn.execute(update(handoffs).where(handoffs.c.id == handoff_id).values(sdr_id=sdr_id))

@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.admin.auth import (
     COOKIE_PATH,
@@ -47,6 +46,7 @@ from handoff.kpis import sdr_kpis
 from scoring import Band, Stage, score
 from storage import admin_sessions
 from storage.conversations import get_conversation
+from storage.database import Transaction
 from storage.handoff_events import list_all_events, list_events
 from storage.handoffs import get_handoff, get_handoff_for_lead
 from storage.handoffs import list_handoffs as list_handoff_items
@@ -406,7 +406,7 @@ class AdminSite:
         notifiers = request.config_dict[NOTIFIERS]
         channels = list(notifiers)
 
-        async def job(conn: AsyncConnection) -> str | None:
+        async def job(conn: Transaction) -> str | None:
             handoff = await get_handoff(conn, handoff_id)
             sdr = await get_sdr(conn, int(raw))
             if handoff is None or sdr is None or not sdr.active:

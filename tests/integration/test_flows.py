@@ -1,8 +1,12 @@
 """Flow versions: one draft per flow, publishing makes the newest version, rollback copies."""
 
+import asyncio
 from datetime import timedelta
 
+import pytest
+
 from storage.database import Database
+from storage.errors import VersionTaken
 from storage.flows import (
     count_versions,
     get_draft,
@@ -12,6 +16,7 @@ from storage.flows import (
     list_flow_ids,
     list_versions,
     publish_draft,
+    publish_source,
     published_versions,
     rollback,
     save_draft,
@@ -102,3 +107,32 @@ async def test_flows_are_kept_apart_by_id(db: Database) -> None:
     assert bant_live is None
     assert webinar_versions == 1
     assert unknown is None
+
+
+@pytest.mark.postgres
+async def test_two_publishes_at_once_one_gets_version_taken_and_writes_nothing(
+    postgres_db: Database,
+) -> None:
+    async with postgres_db.transaction() as conn:
+        await import_first(conn, "bant", V1, NOW)
+
+    first = await postgres_db.engine.connect()
+    try:
+        first_tx = await first.begin()
+        assert await publish_source(first, "bant", V2, NOW, "first") == 2  # not committed yet
+
+        async def second() -> None:
+            async with postgres_db.transaction() as conn:
+                await publish_source(conn, "bant", "id: bant\n# second\n", NOW, "second")
+
+        racing = asyncio.create_task(second())  # computes 2 as well, waits on the unique key
+        await asyncio.sleep(0.3)
+        await first_tx.commit()
+        with pytest.raises(VersionTaken):
+            await racing
+    finally:
+        await first.close()
+
+    async with postgres_db.connection() as conn:
+        versions = [(v.version, v.note) for v in await list_versions(conn, "bant")]
+    assert sorted(versions) == [(1, "imported"), (2, "first")]
