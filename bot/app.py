@@ -10,11 +10,15 @@ from datetime import UTC, datetime, timedelta
 import aiohttp
 from aiohttp import web
 
+from bot.channels.telegram_app import setup_telegram
+from bot.channels.webchat import webchat_routes
+from bot.channels.whatsapp_app import setup_whatsapp
 from bot.config import Settings
 from bot.crm_webhooks import HttpPoster
 from bot.flow_registry import FlowRegistry
 from bot.pipeline import Pipeline
 from bot.scheduler import run_scheduler
+from bot.services import Services
 from bot.studio import FlowStudio
 from bot.web import errors_middleware, forwarded_middleware
 from dialogs import BUNDLED_FLOW, Flow, Sender, load_flow
@@ -47,6 +51,8 @@ BACKGROUND = web.AppKey("background", Background)
 SDRS = web.AppKey("sdrs", SdrDirectory)
 CRM = web.AppKey("crm", CrmEvents)
 CLOCK: web.AppKey[Callable[[], datetime]] = web.AppKey("clock")
+# The same objects as above, as the channels and the web chat are given them.
+SERVICES = web.AppKey("services", Services)
 Lifecycle = Callable[[web.Application], AsyncIterator[None]]
 
 
@@ -110,7 +116,6 @@ def build_app(
     """
     from bot.admin.api import admin_api_routes
     from bot.admin.routes import admin_routes
-    from bot.channels.webchat import webchat_routes
 
     flow_file = settings.flow or BUNDLED_FLOW
     flow = load_flow(flow_file)
@@ -120,14 +125,17 @@ def build_app(
     )
     app[SETTINGS] = settings
     app[FLOW] = flow
+    services = Services(clock=clock, crm=crm_events(settings))
+    app[SERVICES] = services
 
     async def storage_ctx(app: web.Application) -> AsyncIterator[None]:
         db = Database.from_url(settings.database_url)
         await upgrade_database(db)
         writer = Writer(db)
         await writer.start()
+        services.db, services.writer = db, writer
         app[DB], app[WRITER] = db, writer
-        app[PIPELINE] = Pipeline(
+        app[PIPELINE] = services.pipeline = Pipeline(
             db,
             writer,
             flow,
@@ -145,7 +153,7 @@ def build_app(
         watching = asyncio.create_task(
             registry.watch(settings.flow_check_seconds), name="flow-watch"
         )
-        app[SDRS] = SdrDirectory(
+        app[SDRS] = services.sdrs = SdrDirectory(
             db,
             clock=clock,
             telegram=settings.telegram.sdr_chat_ids if settings.telegram else (),
@@ -163,7 +171,7 @@ def build_app(
         # One client session for every outbound call (Telegram, Graph API), with a timeout.
         timeout = aiohttp.ClientTimeout(total=30, connect=10)
         async with aiohttp.ClientSession(timeout=timeout) as session:
-            app[HTTP] = session
+            app[HTTP] = services.http = session
             yield
 
     async def worker_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -192,7 +200,7 @@ def build_app(
             # collection every couple of messages (~5% of the CPU of a turn in the pipeline bench,
             # 28 -> 11 µs per message with 10,000). Older generations keep their default ratios.
             gc.set_threshold(10_000, 10, 10)
-        app[WORKER] = worker
+        app[WORKER] = services.worker = worker
         tasks = [
             asyncio.create_task(worker.run_forever(), name="outbox-worker"),
             asyncio.create_task(
@@ -216,23 +224,19 @@ def build_app(
                 await task
         await worker.stop()  # sends in flight finish while the channels' sessions are open
 
-    app[NOTIFIERS] = {}
-    app[SENDERS] = {}
-    app[NOTE_SENDERS] = {}
-    app[BACKGROUND] = Background()
+    app[NOTIFIERS] = services.notifiers
+    app[SENDERS] = services.senders
+    app[NOTE_SENDERS] = services.note_senders
+    app[BACKGROUND] = services.background
     app[CLOCK] = clock
-    app[CRM] = crm_events(settings)
+    app[CRM] = services.crm
     # Channels start after the HTTP session and stop before it; the worker starts last, once
     # every channel has put its sender and notifier in place.
     channels: list[Lifecycle] = []
     if settings.telegram is not None:
-        from bot.channels.telegram_app import setup_telegram
-
-        channels.append(setup_telegram(app, settings.telegram))
+        channels.append(setup_telegram(app, settings.telegram, services))
     if settings.whatsapp is not None:
-        from bot.channels.whatsapp_app import setup_whatsapp
-
-        channels.append(setup_whatsapp(app, settings.whatsapp))
+        channels.append(setup_whatsapp(app, settings.whatsapp, services))
     app.cleanup_ctx.extend([storage_ctx, http_ctx, *channels, worker_ctx])
 
     async def healthz(_: web.Request) -> web.Response:
@@ -240,7 +244,7 @@ def build_app(
         return web.json_response({"ok": True, "flow": f"{live.id} v{live.version}"})
 
     app.router.add_get("/healthz", healthz)
-    webchat_routes(app, PIPELINE, DB, settings.webchat)
+    webchat_routes(app, services, settings.webchat)
     admin_routes(app, clock=clock)
     admin_api_routes(app)
     return app

@@ -1,6 +1,6 @@
 """The Telegram channel inside the app: its lifecycle and what each Telegram event does.
 
-`setup_telegram(app, config)` is called by `build_app`. In webhook mode it adds
+`setup_telegram(app, config, services)` is called by `build_app`. In webhook mode it adds
 `POST /webhooks/telegram` at once (the router freezes when the app starts); the lifecycle it
 returns opens the sender on the app's HTTP session (getMe checks the token), puts the sender
 and a notifier where the outbox worker finds them, and in polling mode runs `run_polling`.
@@ -31,20 +31,6 @@ from typing import Any, Final
 
 from aiohttp import web
 
-from bot.app import (
-    BACKGROUND,
-    CLOCK,
-    CRM,
-    DB,
-    HTTP,
-    NOTE_SENDERS,
-    NOTIFIERS,
-    PIPELINE,
-    SDRS,
-    SENDERS,
-    WORKER,
-    WRITER,
-)
 from bot.channels.telegram import CHANNEL, RateLimiter, TelegramSender, resolve_choice
 from bot.channels.telegram_events import (
     AnsweredQuestion,
@@ -58,6 +44,7 @@ from bot.config import TelegramConfig, TelegramLimits
 from bot.errors import ChannelError
 from bot.inbound import MalformedInbound
 from bot.locks import KeyedLocks
+from bot.services import Services
 from dialogs import InboundMessage, OutboundMessage
 from handoff.decisions import decide
 from handoff.delivery import queue_notes
@@ -106,8 +93,8 @@ class _GuardedSender:
 class TelegramChannel:
     """Routes Telegram events to the pipeline, to SDR decisions or nowhere."""
 
-    def __init__(self, app: web.Application) -> None:
-        self._app = app
+    def __init__(self, services: Services) -> None:
+        self._services = services
         self._sender: TelegramSender | None = None
         self._guarded: _GuardedSender | None = None
         self.blocked: set[str] = set()  # chat ids of prospects who blocked the bot
@@ -130,10 +117,10 @@ class TelegramChannel:
         return self._guarded
 
     def _clock(self) -> datetime:
-        return self._app[CLOCK]()
+        return self._services.clock()
 
     def _later(self, work: Coroutine[Any, Any, Any]) -> None:
-        self._app[BACKGROUND].start(work)
+        self._services.background.start(work)
 
     async def handle(self, event: TelegramEvent) -> None:
         """One update, parsed and deduplicated by the caller (webhook route or poller)."""
@@ -141,7 +128,7 @@ class TelegramChannel:
             chat = event.message.channel_user_id
             choice = event.message.choice_id
             decision = parse_decision(choice) if choice is not None else None
-            if decision is not None or await self._app[SDRS].is_sdr(CHANNEL, chat):
+            if decision is not None or await self._services.sdrs.is_sdr(CHANNEL, chat):
                 await self._from_sdr(event, decision)
             elif event.chat_type == "private":
                 await self._from_prospect(event)
@@ -166,7 +153,7 @@ class TelegramChannel:
             inbound = await self._resolved(inbound, inbound.choice_id)
         self.blocked.discard(chat)  # they wrote to us, so they can read us again
         try:
-            outcome = await self._app[PIPELINE].handle(inbound)
+            outcome = await self._services.pipeline.handle(inbound)
         except MalformedInbound as e:
             # Acknowledged and dropped: Telegram would retry it for a day, holding the chat.
             logger.warning("telegram: update %d ignored: %s", event.update_id, e)
@@ -180,7 +167,7 @@ class TelegramChannel:
 
     async def _resolved(self, inbound: InboundMessage, choice_id: str) -> InboundMessage:
         """A long option id travelled as a `#` token: map it back against the question."""
-        pipeline = self._app[PIPELINE]
+        pipeline = self._services.pipeline
         if not choice_id.startswith("#"):
             return inbound
         state = await pipeline.state_of(CHANNEL, inbound.channel_user_id)
@@ -199,20 +186,18 @@ class TelegramChannel:
             logger.info("telegram: could not mark question %d: %s", question.message_id, e)
 
     def _wake_outbox(self) -> None:
-        worker = self._app.get(WORKER)  # absent while the app is still starting
-        if worker is not None:
-            worker.wake.set()
+        self._services.wake_outbox()
 
     async def _blocked(self, event: Blocked) -> None:
         chat = event.channel_user_id
         self.blocked.add(chat)
         at = event.at
 
-        lead_id: str | None = await self._app[WRITER].run(
+        lead_id: str | None = await self._services.writer.run(
             lambda conn: mark_chat_unreachable(conn, CHANNEL, chat, at)
         )
         if lead_id is not None:
-            self._app[PIPELINE].forget_lead(lead_id)
+            self._services.pipeline.forget_lead(lead_id)
             logger.info("telegram: lead %s blocked the bot; marked unreachable", lead_id)
 
     # --- SDRs -----------------------------------------------------------------------------
@@ -246,32 +231,32 @@ class TelegramChannel:
 
     def _desk(self) -> SdrDesk:
         return SdrDesk(
-            self._app[WRITER].run,
-            clock=self._app[CLOCK],
-            forget_lead=self._app[PIPELINE].forget_lead,
+            self._services.writer.run,
+            clock=self._services.clock,
+            forget_lead=self._services.pipeline.forget_lead,
             wake=self._wake_outbox,
         )
 
     async def _decide(self, event: TelegramInbound, action: str, handoff_id: str) -> None:
         chat = event.message.channel_user_id
         callback_id = event.callback_id or ""
-        if not await self._app[SDRS].is_sdr(CHANNEL, chat):
+        if not await self._services.sdrs.is_sdr(CHANNEL, chat):
             # Callback data is not proof of a button we sent (CHANNELS.md A7).
             logger.warning("telegram: decision on %s from a chat that is no SDR's", handoff_id)
             self._later(self.sender.answer_callback(callback_id, NOT_AN_SDR))
             return
         by = event.message.profile_name or f"telegram {chat}"
-        async with self._app[DB].connection() as conn:
+        async with self._services.db.connection() as conn:
             sdr = await find_by_telegram_chat(conn, chat)
         result = await decide(
-            self._app[DB],
-            self._app[WRITER],
-            self._app[PIPELINE].forget_lead,
+            self._services.db,
+            self._services.writer,
+            self._services.pipeline.forget_lead,
             handoff_id=handoff_id,
             action=action,
             by=by,
             at=self._clock(),
-            crm=self._app[CRM],
+            crm=self._services.crm,
             sdr_id=sdr.id if sdr is not None else None,
             reason_from=(CHANNEL, chat),
         )
@@ -306,7 +291,7 @@ class TelegramChannel:
     async def _note(self, chat: str, text: str) -> None:
         """A note to an SDR chat, sent from the outbox after anything queued before it."""
         await queue_notes(
-            self._app[WRITER],
+            self._services.writer,
             channel=CHANNEL,
             target=chat,
             messages=[OutboundMessage(text)],
@@ -324,9 +309,9 @@ def _polling_ended(task: "asyncio.Task[None]") -> None:
         logger.error("telegram polling stopped", exc_info=task.exception())
 
 
-def setup_telegram(app: web.Application, config: TelegramConfig) -> Lifecycle:
+def setup_telegram(app: web.Application, config: TelegramConfig, services: Services) -> Lifecycle:
     """Register the webhook route (webhook mode) and return the channel's lifecycle."""
-    channel = TelegramChannel(app)
+    channel = TelegramChannel(services)
     app[TELEGRAM] = channel
     if config.mode == "webhook":
         if config.webhook_secret is None:
@@ -338,26 +323,26 @@ def setup_telegram(app: web.Application, config: TelegramConfig) -> Lifecycle:
             app.router,
             secret=config.webhook_secret.get_secret_value(),
             handle=channel.handle,
-            clock=app[CLOCK],
+            clock=services.clock,
         )
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         sender = TelegramSender.create(
             config.token.get_secret_value(),
-            app[HTTP],
+            services.http,
             api_url=config.api_url,
             limiter=rate_limiter(config.limits),
         )
         await sender.start()
         channel.attach(sender)
-        app[SENDERS][CHANNEL] = channel.guarded
-        app[NOTE_SENDERS][CHANNEL] = sender
-        app[NOTIFIERS][CHANNEL] = ChannelNotifier(sender, edit=sender.edit_notice)
+        services.senders[CHANNEL] = channel.guarded
+        services.note_senders[CHANNEL] = sender
+        services.notifiers[CHANNEL] = ChannelNotifier(sender, edit=sender.edit_notice)
         stop = asyncio.Event()
         poller: asyncio.Task[None] | None = None
         if config.mode == "polling":
             poller = asyncio.create_task(
-                run_polling(sender.bot, channel.handle, stop, clock=app[CLOCK]),
+                run_polling(sender.bot, channel.handle, stop, clock=services.clock),
                 name="telegram-polling",
             )
             poller.add_done_callback(_polling_ended)
@@ -371,7 +356,7 @@ def setup_telegram(app: web.Application, config: TelegramConfig) -> Lifecycle:
                 poller.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await poller
-        await app[BACKGROUND].drain()  # replies in flight still need the sender and session
+        await services.background.drain()  # replies in flight still need the sender and session
         await sender.close()
 
     return lifecycle

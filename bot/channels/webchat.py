@@ -21,10 +21,10 @@ from pydantic_core import PydanticCustomError
 from bot.channels.webchat_history import CHANNEL, HISTORY_LIMIT, history_session, render_history
 from bot.config import WebChatConfig
 from bot.errors import BadPayload
-from bot.pipeline import Outcome, Pipeline
+from bot.pipeline import Outcome
+from bot.services import Services
 from bot.web import read_body
 from dialogs import Channel, InboundMessage
-from storage.database import Database
 from storage.leads import find_lead
 from storage.messages import latest, replies_to
 
@@ -106,12 +106,7 @@ def chat_page(config: WebChatConfig) -> bytes:
     return page.replace(COMPANY_MARK, escape(config.company_name)).encode()
 
 
-def webchat_routes(
-    app: web.Application,
-    pipeline_key: web.AppKey[Pipeline],
-    db_key: web.AppKey[Database],
-    config: WebChatConfig,
-) -> None:
+def webchat_routes(app: web.Application, services: Services, config: WebChatConfig) -> None:
     """Register the page at `/` and the API at `/api/chat` and `/api/chat/history`."""
     page = chat_page(config)
 
@@ -120,18 +115,18 @@ def webchat_routes(
 
     async def chat(request: web.Request) -> web.Response:
         body = parse_request(await read_body(request, MAX_BODY))
-        outcome = await request.app[pipeline_key].handle(to_inbound(body, datetime.now(UTC)))
+        outcome = await services.pipeline.handle(to_inbound(body, datetime.now(UTC)))
         answer = render(outcome)
         if outcome.duplicate:
             # a browser retrying after a lost response still gets what we answered
-            async with request.app[db_key].connection() as conn:
+            async with services.db.connection() as conn:
                 stored = await replies_to(conn, outcome.lead_id, body.message_id)
             answer["replies"] = [{"text": m.text, "choices": m.choices or []} for m in stored]
         return web.Response(body=orjson.dumps(answer), content_type="application/json")
 
     async def history(request: web.Request) -> web.Response:
         session = history_session(request.query.get("session"))
-        async with request.app[db_key].connection() as conn:
+        async with services.db.connection() as conn:
             lead = await find_lead(conn, CHANNEL, session)
             stored = [] if lead is None else await latest(conn, lead.id, HISTORY_LIMIT)
         answer = render_history(stored, None if lead is None else lead.language)

@@ -1,10 +1,10 @@
 """The WhatsApp channel inside the app: its lifecycle and what each webhook event does.
 
-`setup_whatsapp(app, config)` is called by `build_app`: it adds GET/POST `/webhooks/whatsapp`
-at once (the router freezes when the app starts) and returns a lifecycle that builds the
-sender on the app's HTTP session and puts it where the outbox worker finds it:
-`app[SENDERS]["whatsapp"]` (prospect replies, window-aware) and `app[NOTIFIERS]["whatsapp"]`
-(the SDR template).
+`setup_whatsapp(app, config, services)` is called by `build_app`: it adds GET/POST
+`/webhooks/whatsapp` at once (the router freezes when the app starts) and returns a lifecycle
+that builds the sender on the app's HTTP session and puts it where the outbox worker finds
+it: `services.senders["whatsapp"]` (prospect replies, window-aware) and
+`services.notifiers["whatsapp"]` (the SDR template).
 
 A webhook batch (`WhatsAppChannel.handle`) is processed like this:
 
@@ -35,20 +35,6 @@ from typing import Final
 
 from aiohttp import web
 
-from bot.app import (
-    BACKGROUND,
-    CLOCK,
-    CRM,
-    DB,
-    HTTP,
-    NOTE_SENDERS,
-    NOTIFIERS,
-    PIPELINE,
-    SDRS,
-    SENDERS,
-    WORKER,
-    WRITER,
-)
 from bot.channels.whatsapp import StatusEvent, WaEvent, WaInbound
 from bot.channels.whatsapp_sdr import SdrDesk, WhatsAppSdrNotifier
 from bot.channels.whatsapp_sender import (
@@ -64,6 +50,7 @@ from bot.config import WhatsAppConfig
 from bot.errors import ChannelError
 from bot.inbound import MalformedInbound, believable
 from bot.locks import KeyedLocks
+from bot.services import Services
 from handoff.notifiers import parse_decision
 from scoring import Engagement
 from storage.leads import record_receipt
@@ -90,35 +77,35 @@ class _Parts:
 class WhatsAppChannel:
     """Routes WhatsApp webhook events to the pipeline, to SDR decisions or to statuses."""
 
-    def __init__(self, app: web.Application, config: WhatsAppConfig) -> None:
-        self._app = app
+    def __init__(self, services: Services, config: WhatsAppConfig) -> None:
+        self._services = services
         self._config = config
         self._parts: _Parts | None = None
         self._sending = KeyedLocks()  # per address: sends in the order they were scheduled
         self._last_read: OrderedDict[str, datetime] = OrderedDict()  # lead id -> counted at
 
     def start(self, session_sender: WhatsAppSender) -> _Parts:
-        app, config = self._app, self._config
-        windows = ServiceWindows(app[DB])
+        services, config = self._services, self._config
+        windows = ServiceWindows(services.db)
         parts = _Parts(
             sender=session_sender,
             replies=WindowedSender(
                 session_sender,
                 windows,
-                clock=app[CLOCK],
+                clock=services.clock,
                 template=config.reengage_template,
                 language=config.template_language,
             ),
             windows=windows,
             sdr_desk=SdrDesk(
-                db=app[DB],
-                writer=app[WRITER],
-                pipeline=app[PIPELINE],
-                sdrs=app[SDRS],
+                db=services.db,
+                writer=services.writer,
+                pipeline=services.pipeline,
+                sdrs=services.sdrs,
                 sender=session_sender,
-                clock=app[CLOCK],
+                clock=services.clock,
                 wake_outbox=self._wake_outbox,
-                crm=app[CRM],
+                crm=services.crm,
             ),
         )
         self._parts = parts
@@ -131,7 +118,7 @@ class WhatsAppChannel:
         return self._parts
 
     def _clock(self) -> datetime:
-        return self._app[CLOCK]()
+        return self._services.clock()
 
     def _schedule(self, key: str, work: Callable[[], Awaitable[None]]) -> None:
         """Run `work` in the background after everything scheduled earlier for `key`.
@@ -144,12 +131,10 @@ class WhatsAppChannel:
             async with self._sending.hold(key):
                 await work()
 
-        self._app[BACKGROUND].start(ordered())
+        self._services.background.start(ordered())
 
     def _wake_outbox(self) -> None:
-        worker = self._app.get(WORKER)  # absent while the app is still starting
-        if worker is not None:
-            worker.wake.set()
+        self._services.wake_outbox()
 
     async def handle(self, events: list[WaEvent]) -> None:
         """One webhook's new events (the route has dropped repeats): commit, then return."""
@@ -188,7 +173,7 @@ class WhatsAppChannel:
         if event.wa_id and inbound.contact_phone is None and not await self._has_phone(user):
             inbound = dataclasses.replace(inbound, contact_phone=f"+{event.wa_id}")
         try:
-            outcome = await self._app[PIPELINE].handle(inbound)
+            outcome = await self._services.pipeline.handle(inbound)
         except MalformedInbound as e:
             # Acknowledged and dropped: Meta would retry the webhook for days.
             logger.warning("whatsapp: message ignored: %s", e)
@@ -202,7 +187,7 @@ class WhatsAppChannel:
             self._wake_outbox()
 
     async def _has_phone(self, user: str) -> bool:
-        state = await self._app[PIPELINE].state_of(CHANNEL, user)
+        state = await self._services.pipeline.state_of(CHANNEL, user)
         slot = state.slots.get("phone")
         return slot is not None and slot.status == "filled"
 
@@ -226,7 +211,7 @@ class WhatsAppChannel:
         undeliverable = code == UNDELIVERABLE
         at = believable(event.at, self._clock())
 
-        lead: LeadRow | None = await self._app[WRITER].run(
+        lead: LeadRow | None = await self._services.writer.run(
             lambda conn: record_receipt(
                 conn,
                 CHANNEL,
@@ -250,9 +235,9 @@ class WhatsAppChannel:
         if code == REENGAGEMENT:
             self.parts.windows.close(lead.channel_user_id)
         if undeliverable:
-            self._app[PIPELINE].forget_lead(lead.id)
+            self._services.pipeline.forget_lead(lead.id)
         if event.status == "read" and self._count_read(lead.id, at):
-            await self._app[PIPELINE].signal(CHANNEL, lead.channel_user_id, Engagement.READ)
+            await self._services.pipeline.signal(CHANNEL, lead.channel_user_id, Engagement.READ)
 
     def _count_read(self, lead_id: str, at: datetime) -> bool:
         last = self._last_read.get(lead_id)
@@ -268,9 +253,9 @@ class WhatsAppChannel:
 WHATSAPP = web.AppKey("whatsapp", WhatsAppChannel)
 
 
-def setup_whatsapp(app: web.Application, config: WhatsAppConfig) -> Lifecycle:
+def setup_whatsapp(app: web.Application, config: WhatsAppConfig, services: Services) -> Lifecycle:
     """Register the webhook routes now and return the channel's lifecycle."""
-    channel = WhatsAppChannel(app, config)
+    channel = WhatsAppChannel(services, config)
     app[WHATSAPP] = channel
     whatsapp_routes(
         app.router,
@@ -280,9 +265,9 @@ def setup_whatsapp(app: web.Application, config: WhatsAppConfig) -> Lifecycle:
     )
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
-        clock = app[CLOCK]
+        clock = services.clock
         sender = WhatsAppSender(
-            app[HTTP],
+            services.http,
             config.graph_url,
             config.phone_number_id,
             config.access_token.get_secret_value(),
@@ -290,13 +275,13 @@ def setup_whatsapp(app: web.Application, config: WhatsAppConfig) -> Lifecycle:
             monotonic=lambda: clock().timestamp(),
         )
         parts = channel.start(sender)
-        app[SENDERS][CHANNEL] = parts.replies
-        app[NOTE_SENDERS][CHANNEL] = sender  # SDRs: free text (they just wrote to us)
-        app[NOTIFIERS][CHANNEL] = WhatsAppSdrNotifier(
+        services.senders[CHANNEL] = parts.replies
+        services.note_senders[CHANNEL] = sender  # SDRs: free text (they just wrote to us)
+        services.notifiers[CHANNEL] = WhatsAppSdrNotifier(
             sender, template=config.sdr_template, language=config.template_language
         )
         logger.info("whatsapp: number %s ready", config.phone_number_id)
         yield
-        await app[BACKGROUND].drain()  # replies in flight still need the sender and session
+        await services.background.drain()  # replies in flight still need the sender and session
 
     return lifecycle

@@ -2,7 +2,7 @@
 
 Free-form messages may reach a prospect only within 24 hours of their last message; outside
 it only an approved template goes out (CHANNELS.md B10). The Sender handed to
-`deliver_replies` and to the outbox (`app[SENDERS]["whatsapp"]`) is `WindowedSender`: it
+`deliver_replies` and to the outbox (`services.senders["whatsapp"]`) is `WindowedSender`: it
 decides before every send, so a reply the outbox retries a day later never goes out as free
 text. Outside the window it sends the re-engagement template once; further replies until the
 prospect writes again are given up with a recorded reason (code 131047), because a second
