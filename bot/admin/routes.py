@@ -356,6 +356,7 @@ class AdminSite:
             if len(items) > PAGE_SIZE
             else "",
             sdr_names=_names(sdrs),
+            active_sdrs=[s for s in sdrs if s.active],
             now=self.clock(),
         )
 
@@ -365,10 +366,21 @@ class AdminSite:
         decision, reason, problem = parse_decision(form)
         if decision is None:
             return self.problem(request, 400, problem or "Invalid decision.")
+        raw_sdr = str(form.get("sdr_id", "")).strip()
         async with request.config_dict[DB].connection() as conn:
             handoff = await get_handoff(conn, handoff_id)
+            taker = await get_sdr(conn, int(raw_sdr)) if raw_sdr.isdigit() else None
+            anyone = any(s.active for s in await list_sdrs(conn))
         if handoff is None:
             return self.problem(request, 404, f"There is no handoff {handoff_id}.")
+        sdr_id = handoff.sdr_id
+        if decision == "accepted" and sdr_id is None and anyone:
+            # An admin accepts for someone: the lead must not stay with nobody.
+            if taker is None or not taker.active:
+                return self.problem(
+                    request, 400, "Choose the SDR who takes this lead (or Assign it first)."
+                )
+            sdr_id = taker.id
         now = self.clock()
         # Through the single writer, so the decision commits in line with the turns.
         changed = await request.config_dict[WRITER].run(
@@ -380,6 +392,7 @@ class AdminSite:
                 at=now,
                 reason=reason,
                 crm=request.config_dict[CRM],
+                sdr_id=sdr_id,
             )
         )
         if not changed:

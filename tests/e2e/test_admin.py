@@ -469,3 +469,28 @@ async def test_an_admin_assigns_an_open_handoff_to_an_sdr(admin: AppClient) -> N
     assert "<dt>SDR</dt><dd>Sari</dd>" in lead_page
     assert "assigned · Sari" in lead_page
     assert "<tr><td>1</td><td>1</td><td>0</td>" in sdrs_page  # KPIs: assigned 1, accepted 0
+
+
+async def test_an_admin_accepts_an_unassigned_handoff_for_an_sdr(admin: AppClient) -> None:
+    token = await logged_in(admin)
+    await admin.post(
+        "/admin/sdrs", data={"csrf_token": token, "name": "Sari", "telegram_chat_id": "777"}
+    )
+    await reach_sql(admin, "s1")
+    page = await (await admin.get(await lead_path(admin))).text()
+    action = await handoff_decision_path(admin)
+
+    for_nobody = await admin.post(action, data={"csrf_token": token, "decision": "accepted"})
+    for_sari = await admin.post(
+        action,
+        data={"csrf_token": token, "decision": "accepted", "sdr_id": "1"},
+        allow_redirects=False,
+    )
+    lead_page = await (await admin.get(for_sari.headers["Location"])).text()
+
+    assert '<select name="sdr_id" aria-label="Accepted by SDR" required>' in page
+    assert for_nobody.status == 400
+    assert "Choose the SDR who takes this lead" in await for_nobody.text()
+    assert for_sari.status == 303
+    assert '<dd id="handoff-status">accepted</dd>' in lead_page
+    assert "<dt>SDR</dt><dd>Sari</dd>" in lead_page
