@@ -92,30 +92,28 @@ class SdrDesk:
 
     async def handle(self, message: SdrMessage) -> None:
         now = self._clock()
-
-        async def job(conn: Transaction) -> _Done:
-            done = await self._handle(conn, message, now)
-            await outbox_store.enqueue(conn, done.rows)
-            return done
-
-        done: _Done = await self._run(job)
-        if done.lead_id is not None:
-            self._forget_lead(done.lead_id)
-        if done.rows:
-            self._wake()
+        await self._commit(lambda conn: self._handle(conn, message, now))
 
     async def hand_back(self, channel: str, address: str, handoff_id: str) -> None:
         """The "Hand back to the bot" button on a relayed message."""
         now = self._clock()
 
-        async def job(conn: Transaction) -> _Done:
+        async def step(conn: Transaction) -> _Done:
             handoff = await get_handoff(conn, handoff_id)
+            if handoff is None or not handoff.takeover:
+                return _Done([])
             sdr = await find_by_address(conn, channel, address)
             message = SdrMessage(channel, address, "/handback")
-            if handoff is None or not handoff.takeover:
-                done = _Done([])
-            else:
-                done = await self._hand_back(conn, message, sdr, handoff, now)
+            return await self._hand_back(conn, message, sdr, handoff, now)
+
+        await self._commit(step)
+
+    async def _commit(self, step: Callable[[Transaction], Awaitable[_Done]]) -> None:
+        """Run `step` and queue what it sends in one transaction; then drop the lead's cached
+        state and start the outbox."""
+
+        async def job(conn: Transaction) -> _Done:
+            done = await step(conn)
             await outbox_store.enqueue(conn, done.rows)
             return done
 

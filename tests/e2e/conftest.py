@@ -7,13 +7,15 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
+from playwright.async_api import Browser, async_playwright
 
 from bot.app import build_app
 from bot.config import Settings
-from tests.postgres import create_database, drop_database
+from tests.postgres import create_database, drop_database, in_ci
 
 AppClient = TestClient[web.Request, web.Application]
 MakeClient = Callable[..., Awaitable[AppClient]]
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's; Playwright cannot download its own here
 
 
 @pytest.fixture
@@ -23,6 +25,38 @@ def settings(tmp_path: Path) -> Settings:
         admin_password="s3cret",
         public_url="https://bot.example.com",
     )
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """Each backend's URL: a SQLite file, and a new PostgreSQL database of its own."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path}/qualibot.db"
+        return
+    url = await create_database()
+    try:
+        yield url
+    finally:
+        await drop_database(url)
+
+
+@pytest.fixture
+def chromium() -> Path:
+    """The browser; without it a skip, except in CI (CI=true), where .ci/run installs it."""
+    if not CHROMIUM.exists():
+        reason = f"{CHROMIUM} is missing (apt-get install chromium; .ci/run installs it)"
+        if in_ci():
+            pytest.fail(f"{reason}: the browser tests must run in CI (CI=true)")
+        pytest.skip(reason)
+    return CHROMIUM
+
+
+@pytest.fixture
+async def browser(chromium: Path) -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=str(chromium))
+        yield launched
+        await launched.close()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -7,33 +7,18 @@ rest wait in the outbox; the restarted process delivers all of them.
 
 import asyncio
 import signal
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
-import pytest
 
 from storage.database import Database
 from storage.leads import find_lead
 from storage.messages import transcript
 from tests.e2e.serving import serve, serve_env, until
 from tests.fakes.telegram_api import FakeTelegram, text_update
-from tests.postgres import create_database, drop_database
 
 SECRET = "crash-test-secret"
 CHATS = (5001, 5002, 5003, 5004)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path}/qualibot.db"
-        return
-    url = await create_database()
-    try:
-        yield url
-    finally:
-        await drop_database(url)
 
 
 async def test_replies_acknowledged_before_a_sigkill_arrive_after_the_restart(

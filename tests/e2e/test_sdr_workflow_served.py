@@ -6,19 +6,16 @@ SDR and the prospect talking through the bot."""
 import asyncio
 import json
 import sys
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
 
 from tests.e2e.serving import ROOT, serve, serve_env, until
 from tests.e2e.test_telegram_conversation import CONVERSATION
 from tests.fakes.crm_sink import CrmSink
 from tests.fakes.telegram_api import FakeTelegram, Json, callback_update, text_update
-from tests.postgres import create_database, drop_database
 
 SECRET = "sdr-flow-secret"
 CRM_SECRET = "crm-secret"
@@ -66,18 +63,6 @@ class Chat:
     async def press(self, chat: int, data: str) -> None:
         question = self.keyboard(chat)
         await self.post(callback_update(chat, data, question=question, query_id=f"q{self._ids}"))
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path}/qualibot.db"
-        return
-    url = await create_database()
-    try:
-        yield url
-    finally:
-        await drop_database(url)
 
 
 async def test_sla_reassignment_takeover_and_crm_events_across_processes(

@@ -2,53 +2,22 @@
 against the real app on a listening port: edit a prompt, see a validation error, simulate,
 publish, roll back, open the dashboard; and the admin fits a phone."""
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from bot.app import build_app
 from bot.config import Settings
-from tests.postgres import in_ci
+from tests.e2e.test_admin import TO_SQL
 
-CHROMIUM = Path("/usr/bin/chromium")
 PASSWORD = "s3cret"
 NAME_QUESTION = "Terima kasih! Dengan siapa saya berbicara?"
 NEW_NAME_QUESTION = "Terima kasih! Siapa nama lengkap Anda?"
 MakeServer = Callable[[web.Application], Awaitable[TestServer]]
-TO_SQL = [
-    ("Halo", None),
-    ("", "yes"),
-    ("Budi", None),
-    ("PT Maju", None),
-    ("saya owner, saya yang memutuskan", None),
-    ("", "s51_200"),
-    ("butuh banget otomasi follow up", None),
-    ("budget 100jt", None),
-    ("bulan depan", None),
-]
-
-
-@pytest.fixture
-def chromium() -> Path:
-    """The browser; without it a skip, except in CI (CI=true), where .ci/run installs it."""
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing (apt-get install chromium; .ci/run installs it)"
-        if in_ci():
-            pytest.fail(f"{reason}: the browser tests must run in CI (CI=true)")
-        pytest.skip(reason)
-    return CHROMIUM
-
-
-@pytest.fixture
-async def browser(chromium: Path) -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=str(chromium))
-        yield launched
-        await launched.close()
 
 
 @pytest.fixture

@@ -3,44 +3,22 @@ real app on a listening port: what a prospect sees and can do."""
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from playwright.async_api import Browser, Locator, Page, Route, async_playwright, expect
+from playwright.async_api import Browser, Locator, Page, Route, expect
 
 from bot.app import build_app
 from bot.config import Settings, WebChatConfig
-from tests.postgres import in_ci
 
-CHROMIUM = Path("/usr/bin/chromium")  # Debian's; Playwright cannot download its own here
 GREETING = "Halo! 👋 Saya asisten virtual"
 NAME_QUESTION = "Terima kasih! Dengan siapa saya berbicara?"
 COMPANY_QUESTION = "Dari perusahaan mana?"
 MakeServer = Callable[[web.Application], Awaitable[TestServer]]
 OpenChat = Callable[..., Awaitable[Page]]
 RouteHandler = Callable[[Route], Awaitable[None]]
-
-
-@pytest.fixture
-def chromium() -> Path:
-    """The browser; without it a skip, except in CI (CI=true), where .ci/run installs it."""
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing (apt-get install chromium; .ci/run installs it)"
-        if in_ci():
-            pytest.fail(f"{reason}: the browser tests must run in CI (CI=true)")
-        pytest.skip(reason)
-    return CHROMIUM
-
-
-@pytest.fixture
-async def browser(chromium: Path) -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=str(chromium))
-        yield launched
-        await launched.close()
 
 
 @pytest.fixture

@@ -9,7 +9,8 @@ same conversations played on one worker.
 
 import asyncio
 import random
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
 from bot.pipeline import Outcome, Pipeline
@@ -54,6 +55,19 @@ class Worker:
     async def stop(self) -> None:
         await self.writer.stop()
         await self.db.dispose()
+
+
+@asynccontextmanager
+async def two_workers(schema: str, clock: Callable[[], datetime]) -> AsyncIterator[list[Worker]]:
+    """Two started workers on one schema, stopped at the end."""
+    workers = [Worker(schema, clock=clock) for _ in range(2)]
+    for worker in workers:
+        await worker.start()
+    try:
+        yield workers
+    finally:
+        for worker in workers:
+            await worker.stop()
 
 
 def message(user: str, n: int) -> InboundMessage:
@@ -139,18 +153,12 @@ async def test_silence_is_scored_once_whichever_workers_notice_it(
     postgres_db: Database, postgres_schema: str
 ) -> None:
     now = [NOW]
-    workers = [Worker(postgres_schema, clock=lambda: now[0]) for _ in range(2)]
-    for worker in workers:
-        await worker.start()
-    try:
+    async with two_workers(postgres_schema, lambda: now[0]) as workers:
         await workers[0].pipeline.handle(message("quiet", 0))
         now[0] = NOW + timedelta(days=2)  # both workers' scheduler passes find it silent
         outcomes = await asyncio.gather(
             *(w.pipeline.signal("web", "quiet", Engagement.WENT_SILENT) for w in workers)
         )
-    finally:
-        for worker in workers:
-            await worker.stop()
 
     assert sum(o is not None for o in outcomes) == 1
     async with postgres_db.connection() as conn:
@@ -166,10 +174,7 @@ async def test_a_worker_that_waited_for_the_lock_reads_what_the_holder_committed
     # PostgreSQL re-reads a row it waited to lock in its newest version, but the rest of the
     # same statement as of the statement's start: the conversation must be read after the lock.
     now = [NOW]
-    workers = [Worker(postgres_schema, clock=lambda: now[0]) for _ in range(2)]
-    for worker in workers:
-        await worker.start()
-    try:
+    async with two_workers(postgres_schema, lambda: now[0]) as workers:
         await workers[0].pipeline.handle(message("held", 0))
         now[0] = NOW + timedelta(days=2)
         async with workers[0].db.transaction() as holder:
@@ -192,9 +197,6 @@ async def test_a_worker_that_waited_for_the_lock_reads_what_the_holder_committed
                 .values(updated_at=now[0], version=conversations.c.version + 1)
             )  # fmt: skip
         outcome = await waiting
-    finally:
-        for worker in workers:
-            await worker.stop()
 
     assert outcome is None  # not silent any more: nothing scored
     async with postgres_db.connection() as conn:
