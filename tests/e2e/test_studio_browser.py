@@ -133,3 +133,32 @@ async def test_the_web_chat_pages_utm_parameters_become_the_leads_source(
     await expect(page.locator('select[name="source"]')).to_contain_text("utm:google/cpc/launch")
     per_source = page.get_by_role("img", name="Leads per source")
     await expect(per_source).to_contain_text("utm:google/cpc/launch")
+
+
+async def test_an_admin_accepts_for_an_sdr_on_a_phone(
+    browser: Browser, server: TestServer
+) -> None:
+    page = await admin_page(browser, server, width=390)
+    await page.goto(str(server.make_url("/admin/sdrs")))
+    await page.get_by_label("Name").fill("Sari")
+    await page.get_by_label("Telegram chat id").fill("777")
+    await page.get_by_role("button", name="Add SDR").click()
+    for n, (text, choice) in enumerate(TO_SQL):
+        response = await page.request.post(
+            str(server.make_url("/api/chat")),
+            data={"session": "sari", "message_id": f"s{n}", "text": text, "choice": choice},
+        )
+        assert response.ok
+    await page.goto(str(server.make_url("/admin/handoffs")))
+    await page.get_by_role("link", name="Budi").first.click()
+
+    await page.get_by_label("Accepted by SDR").select_option(label="Sari")
+    await page.get_by_role("button", name="Accept").click()
+
+    await expect(page.locator("#handoff-status")).to_have_text("accepted")
+    await expect(page.locator("dd", has_text="Sari").first).to_be_visible()
+    lead_width = await page.evaluate("document.documentElement.scrollWidth")
+    await page.goto(str(server.make_url("/admin/sdrs")))
+    sdrs_width = await page.evaluate("document.documentElement.scrollWidth")
+    assert lead_width <= 390
+    assert sdrs_width <= 390
